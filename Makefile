@@ -1,0 +1,102 @@
+# ngx_bubble — build, run and test on Debian 12.
+#
+#   make deps    install what is missing (apt-get; needs root)
+#   make build   build objs/ngx_http_bubble_module.so against Debian's nginx
+#   make run     build, start nginx with conf/demo.conf on 127.0.0.1:8080
+#   make stop    stop the demo nginx
+#   make test    unit tests of the core, then integration tests through nginx
+#
+# The module is built in $(BUILD)/nginx, a copy of the nginx-dev source tree
+# configured with Debian's own flags, so the .so loads into /usr/sbin/nginx.
+
+SHELL       = /bin/bash
+
+BUILD      ?= build
+NGX_SRC    ?= /usr/share/nginx/src
+NGINX      ?= /usr/sbin/nginx
+MODULE      = $(BUILD)/nginx/objs/ngx_http_bubble_module.so
+RUN_DIR     = $(BUILD)/run
+PORT       ?= 8080
+
+CORE_SRCS   = $(wildcard ngx_bubble_module/core/*.c)
+CORE_HDRS   = $(wildcard ngx_bubble_module/core/*.h)
+GLUE_SRCS   = $(wildcard ngx_bubble_module/*.c ngx_bubble_module/*.h)
+
+PKGS        = cairo librsvg-2.0 pangocairo
+CFLAGS_CORE = -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu99 \
+              $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS_CORE   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lyajl -lm
+
+UNIT_SRCS   = $(wildcard tests/unit/test_*.c)
+UNIT_BINS   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+# Debian packages: build tools, libraries, fonts, test tools.
+DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
+              libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev \
+              libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
+              fonts-noto-cjk curl perl python3 python3-jsonschema
+
+.PHONY: all deps build run stop test unit integration clean
+
+all: build
+
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then echo "make deps needs root" >&2; exit 1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "all Debian packages present"; fi
+
+$(BUILD)/nginx/Makefile: config
+	@test -d $(NGX_SRC) || { echo "nginx-dev is missing: run 'make deps'" >&2; exit 1; }
+	rm -rf $(BUILD)/nginx && mkdir -p $(BUILD) && cp -r $(NGX_SRC) $(BUILD)/nginx
+	cd $(BUILD)/nginx && . ./conf_flags && \
+	    ./configure "$${NGX_CONF_FLAGS[@]}" \
+	        --add-dynamic-module=$(CURDIR) > configure.log 2>&1 \
+	    || { tail -20 configure.log; exit 1; }
+
+$(MODULE): $(BUILD)/nginx/Makefile $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS)
+	$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
+
+build: $(MODULE)
+	@echo "built $(MODULE)"
+
+run: build stop
+	@mkdir -p $(RUN_DIR)/logs $(RUN_DIR)/tmp
+	@sed -e 's|@MODULE@|$(CURDIR)/$(MODULE)|' -e 's|@PORT@|$(PORT)|' \
+	    -e 's|@ROOT@|$(CURDIR)|' conf/demo.conf > $(RUN_DIR)/nginx.conf
+	$(NGINX) -p $(CURDIR)/$(RUN_DIR) -c nginx.conf -e logs/error.log
+	@echo
+	@echo "ngx_bubble is running on http://127.0.0.1:$(PORT)/"
+	@echo "try:"
+	@echo "  curl --data-binary @../shared/bench/w1-standard.json -H 'Content-Type: application/json' http://127.0.0.1:$(PORT)/chart.png -o w1.png"
+	@echo "stop it with: make stop"
+
+stop:
+	@if [ -f $(RUN_DIR)/logs/nginx.pid ]; then \
+	    $(NGINX) -p $(CURDIR)/$(RUN_DIR) -c nginx.conf -e logs/error.log \
+	        -s stop 2>/dev/null || true; \
+	    sleep 0.5; rm -f $(RUN_DIR)/logs/nginx.pid; fi
+
+# Core unit tests: every tests/unit/test_*.c links against all core sources.
+$(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(BUILD)/tests
+	$(CC) $(CFLAGS_CORE) -Ingx_bubble_module/core -o $@ $< $(CORE_SRCS) \
+	    $(LIBS_CORE) -lcmocka
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+	    echo "== $$t"; (cd tests/unit && ../../$$t); done
+
+integration: build
+	BUBBLE_MODULE=$(CURDIR)/$(MODULE) BUBBLE_ROOT=$(CURDIR) prove -r t/
+
+test: deps unit integration
+
+clean:
+	rm -rf $(BUILD)
