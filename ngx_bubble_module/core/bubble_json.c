@@ -1,0 +1,967 @@
+/*
+ * ngx_bubble core: streaming JSON -> tree + columns, with limits.
+ *
+ * yajl 2.1 has no depth limit and its tree API frees recursively, so the
+ * callbacks count depth themselves and cancel (return 0) past the limit.
+ * Every node, column and string comes from the caller's allocator.
+ */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "bubble.h"
+#include "bubble_json.h"
+
+
+#define BUBBLE_COLUMN_MIN       16          /* first column capacity */
+
+typedef enum {
+    BUBBLE_DATA_NONE = 0,                   /* not inside "data" */
+    BUBBLE_DATA_NEXT,                       /* "data" key seen */
+    BUBBLE_DATA_ROWS,
+    BUBBLE_DATA_COLUMNS,
+    BUBBLE_DATA_DONE
+} bubble_data_state_e;
+
+
+struct bubble_spec_parser_s {
+    bubble_allocator_t      *alloc;
+    const bubble_limits_t   *limits;
+    bubble_error_t          *err;
+    yajl_handle              yajl;
+    size_t                   consumed;      /* bytes of earlier chunks */
+
+    size_t                   depth;         /* open containers */
+    bubble_json_t          **stack;         /* tree containers, by depth */
+    bubble_str_t             key;           /* pending member name */
+
+    bubble_data_state_e      data;
+    size_t                   ncolumns_alloc;
+    bubble_column_t         *column;        /* receiving cells */
+    size_t                   hint;          /* next column guess (rows) */
+
+    bubble_json_doc_t        doc;
+    unsigned                 failed:1;
+};
+
+
+static void *bubble_yajl_malloc(void *ctx, size_t size);
+static void *bubble_yajl_realloc(void *ctx, void *p, size_t size);
+static void bubble_yajl_free(void *ctx, void *p);
+
+static int bubble_json_null(void *ctx);
+static int bubble_json_boolean(void *ctx, int b);
+static int bubble_json_number(void *ctx, const char *s, size_t len);
+static int bubble_json_string(void *ctx, const unsigned char *s, size_t len);
+static int bubble_json_start_map(void *ctx);
+static int bubble_json_map_key(void *ctx, const unsigned char *s, size_t len);
+static int bubble_json_end_map(void *ctx);
+static int bubble_json_start_array(void *ctx);
+static int bubble_json_end_array(void *ctx);
+
+static int bubble_json_value(bubble_spec_parser_t *p, bubble_json_t *value);
+static bubble_json_t *bubble_json_value_node(bubble_spec_parser_t *p,
+    bubble_json_type_e type);
+static int bubble_json_cell(bubble_spec_parser_t *p, bubble_json_t *value);
+static bubble_column_t *bubble_json_column(bubble_spec_parser_t *p,
+    const unsigned char *name, size_t len);
+static int bubble_json_column_reserve(bubble_spec_parser_t *p,
+    bubble_column_t *col, size_t n);
+static void bubble_json_cell_path(bubble_spec_parser_t *p, char *buf,
+    size_t size);
+static int bubble_json_fail(bubble_spec_parser_t *p, int status,
+    const char *code, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+
+
+static const yajl_callbacks  bubble_json_callbacks = {
+    bubble_json_null,
+    bubble_json_boolean,
+    NULL,                                   /* integers come as numbers */
+    NULL,
+    bubble_json_number,
+    bubble_json_string,
+    bubble_json_start_map,
+    bubble_json_map_key,
+    bubble_json_end_map,
+    bubble_json_start_array,
+    bubble_json_end_array
+};
+
+
+/*
+ * yajl's allocator over ours.  yajl needs realloc, which the allocator
+ * lacks, so each block carries its size in a header; the old block goes
+ * back through free (a pool returns large blocks at once).
+ */
+
+typedef union {
+    size_t                   size;
+    double                   align;
+} bubble_yajl_hdr_t;
+
+
+static void *
+bubble_yajl_malloc(void *ctx, size_t size)
+{
+    bubble_yajl_hdr_t  *h;
+
+    h = bubble_alloc(ctx, sizeof(bubble_yajl_hdr_t) + size);
+    if (h == NULL) {
+        return NULL;
+    }
+
+    h->size = size;
+    return h + 1;
+}
+
+
+static void *
+bubble_yajl_realloc(void *ctx, void *p, size_t size)
+{
+    void               *n;
+    bubble_yajl_hdr_t  *h;
+
+    if (p == NULL) {
+        return bubble_yajl_malloc(ctx, size);
+    }
+
+    h = (bubble_yajl_hdr_t *) p - 1;
+    if (size <= h->size) {
+        return p;
+    }
+
+    n = bubble_yajl_malloc(ctx, size);
+    if (n == NULL) {
+        return NULL;
+    }
+
+    memcpy(n, p, h->size);
+    bubble_free(ctx, h);
+
+    return n;
+}
+
+
+static void
+bubble_yajl_free(void *ctx, void *p)
+{
+    if (p != NULL) {
+        bubble_free(ctx, (bubble_yajl_hdr_t *) p - 1);
+    }
+}
+
+
+bubble_spec_parser_t *
+bubble_spec_parser_create(bubble_allocator_t *a, const bubble_limits_t *limits,
+    bubble_error_t *err)
+{
+    bubble_spec_parser_t  *p;
+    yajl_alloc_funcs       funcs;
+
+    p = bubble_calloc(a, sizeof(bubble_spec_parser_t));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    p->alloc = a;
+    p->limits = limits;
+    p->err = err;
+    err->offset = -1;
+
+    /* depth is checked before a push, so max_depth + 1 slots suffice */
+    p->stack = bubble_calloc(a, (limits->max_depth + 1)
+                                * sizeof(bubble_json_t *));
+    if (p->stack == NULL) {
+        return NULL;
+    }
+
+    funcs.malloc = bubble_yajl_malloc;
+    funcs.realloc = bubble_yajl_realloc;
+    funcs.free = bubble_yajl_free;
+    funcs.ctx = a;
+
+    p->yajl = yajl_alloc(&bubble_json_callbacks, &funcs, p);
+    if (p->yajl == NULL) {
+        return NULL;
+    }
+
+    /* strict JSON: no comments, UTF-8 validated, one value only */
+    yajl_config(p->yajl, yajl_allow_comments, 0);
+    yajl_config(p->yajl, yajl_dont_validate_strings, 0);
+
+    return p;
+}
+
+
+static int
+bubble_spec_parser_status(bubble_spec_parser_t *p, yajl_status rc,
+    const u_char *data, size_t len)
+{
+    u_char  *msg, *nl;
+
+    if (rc == yajl_status_ok) {
+        p->consumed += len;
+        return 0;
+    }
+
+    p->failed = 1;
+
+    if (rc == yajl_status_client_canceled) {
+        /* a callback set the error */
+        return -1;
+    }
+
+    msg = yajl_get_error(p->yajl, 0, data, len);
+
+    if (msg != NULL) {
+        nl = (u_char *) strchr((char *) msg, '\n');
+        if (nl != NULL) {
+            *nl = '\0';
+        }
+    }
+
+    bubble_error_set(p->err, 400, "invalid_json", "", "%s",
+                     msg ? (char *) msg : "parse error");
+    p->err->offset = (long) (p->consumed + yajl_get_bytes_consumed(p->yajl));
+
+    if (msg != NULL) {
+        yajl_free_error(p->yajl, msg);
+    }
+
+    return -1;
+}
+
+
+int
+bubble_spec_parser_feed(bubble_spec_parser_t *p, const u_char *data,
+    size_t len)
+{
+    if (p->failed) {
+        return -1;
+    }
+
+    return bubble_spec_parser_status(p, yajl_parse(p->yajl, data, len),
+                                     data, len);
+}
+
+
+bubble_chart_t *
+bubble_spec_parser_finish(bubble_spec_parser_t *p)
+{
+    if (p->failed) {
+        return NULL;
+    }
+
+    if (bubble_spec_parser_status(p, yajl_complete_parse(p->yajl),
+                                  (u_char *) "", 0)
+        != 0)
+    {
+        return NULL;
+    }
+
+    if (p->doc.root == NULL) {
+        bubble_error_set(p->err, 400, "invalid_json", "",
+                         "empty body: expected a JSON object");
+        p->err->offset = 0;
+        return NULL;
+    }
+
+    return bubble_spec_build(p->alloc, p->limits, &p->doc, p->err);
+}
+
+
+void
+bubble_spec_parser_destroy(bubble_spec_parser_t *p)
+{
+    if (p != NULL && p->yajl != NULL) {
+        yajl_free(p->yajl);
+        p->yajl = NULL;
+    }
+}
+
+
+bubble_chart_t *
+bubble_spec_parse(bubble_allocator_t *a, const bubble_limits_t *limits,
+    const u_char *data, size_t len, bubble_error_t *err)
+{
+    bubble_chart_t        *chart;
+    bubble_spec_parser_t  *p;
+
+    p = bubble_spec_parser_create(a, limits, err);
+    if (p == NULL) {
+        bubble_error_set(err, 500, "internal", "", "out of memory");
+        return NULL;
+    }
+
+    chart = NULL;
+
+    if (bubble_spec_parser_feed(p, data, len) == 0) {
+        chart = bubble_spec_parser_finish(p);
+    }
+
+    bubble_spec_parser_destroy(p);
+
+    return chart;
+}
+
+
+/* callbacks */
+
+
+/*
+ * Scalars are described on the stack and copied into a node only when they
+ * belong to the tree: a cell of data costs its column's cell, nothing more.
+ */
+
+static int
+bubble_json_null(void *ctx)
+{
+    bubble_json_t  value;
+
+    memset(&value, 0, sizeof(bubble_json_t));
+    value.type = BUBBLE_JSON_NULL;
+
+    return bubble_json_value(ctx, &value);
+}
+
+
+static int
+bubble_json_boolean(void *ctx, int b)
+{
+    bubble_json_t  value;
+
+    memset(&value, 0, sizeof(bubble_json_t));
+    value.type = BUBBLE_JSON_BOOL;
+    value.boolean = b ? 1 : 0;
+
+    return bubble_json_value(ctx, &value);
+}
+
+
+static int
+bubble_json_number(void *ctx, const char *s, size_t len)
+{
+    char                   buf[64], path[128];
+    bubble_json_t          value;
+    bubble_spec_parser_t  *p = ctx;
+
+    if (len >= sizeof(buf)) {
+        /* more digits than a double holds: almost surely hostile */
+        return bubble_json_fail(p, 400, "invalid_spec",
+                                "number too long (%zu characters)", len);
+    }
+
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+
+    memset(&value, 0, sizeof(bubble_json_t));
+    value.type = BUBBLE_JSON_NUMBER;
+    value.number = strtod(buf, NULL);
+
+    if (isinf(value.number)) {
+        if (p->data == BUBBLE_DATA_ROWS || p->data == BUBBLE_DATA_COLUMNS) {
+            bubble_json_cell_path(p, path, sizeof(path));
+            bubble_error_set(p->err, 400, "invalid_spec", path,
+                             "%s: number %s is out of range", path, buf);
+            return 0;
+        }
+
+        return bubble_json_fail(p, 400, "invalid_spec",
+                                "number %s is out of range", buf);
+    }
+
+    value.integer = (strpbrk(buf, ".eE") == NULL);
+
+    return bubble_json_value(p, &value);
+}
+
+
+static int
+bubble_json_string(void *ctx, const unsigned char *s, size_t len)
+{
+    bubble_json_t          value;
+    bubble_spec_parser_t  *p = ctx;
+
+    if (len > p->limits->max_string) {
+        return bubble_json_fail(p, 413, "too_large",
+                                "string of %zu bytes, the limit is %zu",
+                                len, p->limits->max_string);
+    }
+
+    memset(&value, 0, sizeof(bubble_json_t));
+    value.type = BUBBLE_JSON_STRING;
+
+    value.str.data = bubble_strndup(p->alloc, (const char *) s, len);
+    if (value.str.data == NULL) {
+        return bubble_json_fail(p, 500, "internal", "out of memory");
+    }
+
+    value.str.len = len;
+
+    return bubble_json_value(p, &value);
+}
+
+
+static int
+bubble_json_push(bubble_spec_parser_t *p, bubble_json_type_e type)
+{
+    bubble_json_t  *node;
+
+    if (p->depth >= p->limits->max_depth) {
+        return bubble_json_fail(p, 400, "invalid_json",
+                                "nesting deeper than %zu levels",
+                                p->limits->max_depth);
+    }
+
+    /* "data" and its rows or columns never become tree nodes */
+
+    if (p->data == BUBBLE_DATA_NEXT && p->depth == 1) {
+        p->data = (type == BUBBLE_JSON_ARRAY) ? BUBBLE_DATA_ROWS
+                                              : BUBBLE_DATA_COLUMNS;
+        p->doc.has_data = 1;
+        p->doc.rows_form = (type == BUBBLE_JSON_ARRAY);
+        p->depth++;
+        return 1;
+    }
+
+    if (p->data == BUBBLE_DATA_ROWS && p->depth == 2) {
+        if (type != BUBBLE_JSON_OBJECT) {
+            return bubble_json_fail(p, 400, "invalid_spec",
+                                    "data[%zu]: expected an object (a row)",
+                                    p->doc.nrows);
+        }
+
+        if (p->doc.nrows >= p->limits->max_points) {
+            return bubble_json_fail(p, 413, "too_large",
+                                    "data: more than %zu rows",
+                                    p->limits->max_points);
+        }
+
+        p->doc.nrows++;
+        p->hint = 0;
+        p->depth++;
+        return 1;
+    }
+
+    if (p->data == BUBBLE_DATA_COLUMNS && p->depth == 2) {
+        if (type != BUBBLE_JSON_ARRAY) {
+            return bubble_json_fail(p, 400, "invalid_spec",
+                                    "data.%s: expected an array (a column)",
+                                    p->column ? p->column->name.data : "");
+        }
+
+        p->depth++;
+        return 1;
+    }
+
+    if (p->data == BUBBLE_DATA_ROWS || p->data == BUBBLE_DATA_COLUMNS) {
+        char  path[128];
+
+        bubble_json_cell_path(p, path, sizeof(path));
+        bubble_error_set(p->err, 400, "invalid_spec", path,
+                         "%s: expected a number, a string or null, got %s",
+                         path, type == BUBBLE_JSON_ARRAY ? "an array"
+                                                         : "an object");
+        return 0;
+    }
+
+    node = bubble_json_value_node(p, type);
+    if (node == NULL) {
+        return 0;
+    }
+
+    p->stack[++p->depth] = node;
+    return 1;
+}
+
+
+static int
+bubble_json_pop(bubble_spec_parser_t *p)
+{
+    p->depth--;
+
+    if ((p->data == BUBBLE_DATA_ROWS || p->data == BUBBLE_DATA_COLUMNS)
+        && p->depth == 1)
+    {
+        p->data = BUBBLE_DATA_DONE;
+    }
+
+    p->column = NULL;
+    return 1;
+}
+
+
+static int
+bubble_json_start_map(void *ctx)
+{
+    return bubble_json_push(ctx, BUBBLE_JSON_OBJECT);
+}
+
+
+static int
+bubble_json_start_array(void *ctx)
+{
+    return bubble_json_push(ctx, BUBBLE_JSON_ARRAY);
+}
+
+
+static int
+bubble_json_end_map(void *ctx)
+{
+    return bubble_json_pop(ctx);
+}
+
+
+static int
+bubble_json_end_array(void *ctx)
+{
+    return bubble_json_pop(ctx);
+}
+
+
+static int
+bubble_json_map_key(void *ctx, const unsigned char *s, size_t len)
+{
+    bubble_json_t         *member, *object;
+    bubble_spec_parser_t  *p = ctx;
+
+    if (len > 1024) {
+        return bubble_json_fail(p, 413, "too_large",
+                                "member name of %zu bytes", len);
+    }
+
+    if (p->data == BUBBLE_DATA_ROWS || p->data == BUBBLE_DATA_COLUMNS) {
+        p->column = bubble_json_column(p, s, len);
+        return p->column != NULL;
+    }
+
+    if (p->depth == 1 && len == 4 && memcmp(s, "data", 4) == 0) {
+        if (p->doc.has_data || p->data != BUBBLE_DATA_NONE) {
+            return bubble_json_fail(p, 400, "invalid_spec",
+                                    "duplicate member \"data\"");
+        }
+
+        p->data = BUBBLE_DATA_NEXT;
+        return 1;
+    }
+
+    object = p->stack[p->depth];
+
+    for (member = object->child; member; member = member->next) {
+        if (member->key.len == len && memcmp(member->key.data, s, len) == 0) {
+            return bubble_json_fail(p, 400, "invalid_spec",
+                                    "duplicate member \"%.*s\"",
+                                    (int) (len > 64 ? 64 : len), s);
+        }
+    }
+
+    p->key.data = bubble_strndup(p->alloc, (const char *) s, len);
+    if (p->key.data == NULL) {
+        return bubble_json_fail(p, 500, "internal", "out of memory");
+    }
+
+    p->key.len = len;
+    return 1;
+}
+
+
+/* a scalar or a new container: into data's columns, or into the tree */
+
+static int
+bubble_json_value(bubble_spec_parser_t *p, bubble_json_t *value)
+{
+    bubble_json_t  *node;
+
+    if (p->data == BUBBLE_DATA_ROWS || p->data == BUBBLE_DATA_COLUMNS) {
+        return bubble_json_cell(p, value);
+    }
+
+    node = bubble_json_value_node(p, value->type);
+    if (node == NULL) {
+        return 0;
+    }
+
+    node->integer = value->integer;
+    node->boolean = value->boolean;
+    node->number = value->number;
+    node->str = value->str;
+
+    return 1;
+}
+
+
+/* a tree node for a value outside "data", linked into its container */
+
+static bubble_json_t *
+bubble_json_value_node(bubble_spec_parser_t *p, bubble_json_type_e type)
+{
+    bubble_json_t  *node, *parent;
+
+    node = bubble_calloc(p->alloc, sizeof(bubble_json_t));
+    if (node == NULL) {
+        bubble_json_fail(p, 500, "internal", "out of memory");
+        return NULL;
+    }
+
+    node->type = type;
+
+    if (p->data == BUBBLE_DATA_NEXT && p->depth == 1) {
+        bubble_json_fail(p, 400, "invalid_spec",
+                         "data: expected an array of rows or an object of "
+                         "columns, got %s", bubble_json_type_name(type));
+        return NULL;
+    }
+
+    if (p->depth == 0) {
+        if (type != BUBBLE_JSON_OBJECT) {
+            bubble_json_fail(p, 400, "invalid_spec",
+                             "expected a JSON object at the top level, "
+                             "got %s", bubble_json_type_name(type));
+            return NULL;
+        }
+
+        p->doc.root = node;
+        return node;
+    }
+
+    parent = p->stack[p->depth];
+
+    if (parent->type == BUBBLE_JSON_OBJECT) {
+        node->key = p->key;
+        p->key.data = NULL;
+        p->key.len = 0;
+    }
+
+    if (parent->last) {
+        parent->last->next = node;
+    } else {
+        parent->child = node;
+    }
+
+    parent->last = node;
+    parent->n++;
+
+    return node;
+}
+
+
+static int
+bubble_json_cell(bubble_spec_parser_t *p, bubble_json_t *value)
+{
+    char              path[128];
+    size_t            row;
+    bubble_column_t  *col;
+
+    if (p->data == BUBBLE_DATA_ROWS && p->depth == 2) {
+        return bubble_json_fail(p, 400, "invalid_spec",
+                                "data[%zu]: expected an object (a row), "
+                                "got %s", p->doc.nrows,
+                                bubble_json_type_name(value->type));
+    }
+
+    if (p->data == BUBBLE_DATA_COLUMNS && p->depth == 2) {
+        return bubble_json_fail(p, 400, "invalid_spec",
+                                "data.%s: expected an array (a column), "
+                                "got %s", p->column->name.data,
+                                bubble_json_type_name(value->type));
+    }
+
+    col = p->column;
+
+    if (p->data == BUBBLE_DATA_ROWS) {
+        row = p->doc.nrows - 1;
+
+        if (col->n > row) {
+            return bubble_json_fail(p, 400, "invalid_spec",
+                                    "data[%zu]: duplicate member \"%s\"",
+                                    row, col->name.data);
+        }
+
+    } else {
+        row = col->n;
+
+        if (row >= p->limits->max_points) {
+            return bubble_json_fail(p, 413, "too_large",
+                                    "data.%s: more than %zu values",
+                                    col->name.data, p->limits->max_points);
+        }
+    }
+
+    if (value->type == BUBBLE_JSON_BOOL) {
+        bubble_json_cell_path(p, path, sizeof(path));
+        bubble_error_set(p->err, 400, "invalid_spec", path,
+                         "%s: expected a number, a string or null, got a "
+                         "boolean", path);
+        return 0;
+    }
+
+    if (value->type != BUBBLE_JSON_NULL) {
+        if (col->type == BUBBLE_COLUMN_EMPTY) {
+            col->type = (value->type == BUBBLE_JSON_NUMBER)
+                        ? BUBBLE_COLUMN_NUMBER : BUBBLE_COLUMN_STRING;
+
+        } else if ((col->type == BUBBLE_COLUMN_NUMBER)
+                   != (value->type == BUBBLE_JSON_NUMBER))
+        {
+            bubble_json_cell_path(p, path, sizeof(path));
+            bubble_error_set(p->err, 400, "invalid_spec", path,
+                             "%s: expected %s like the rest of column "
+                             "\"%s\", got %s", path,
+                             col->type == BUBBLE_COLUMN_NUMBER
+                             ? "a number" : "a string",
+                             col->name.data,
+                             bubble_json_type_name(value->type));
+            return 0;
+        }
+    }
+
+    if (bubble_json_column_reserve(p, col, row + 1) != 0) {
+        return 0;
+    }
+
+    /* cells skipped by earlier rows are missing values */
+
+    while (col->n < row) {
+        if (col->num) {
+            col->num[col->n] = NAN;
+        } else if (col->str) {
+            col->str[col->n].data = NULL;
+        }
+        col->n++;
+    }
+
+    if (col->type == BUBBLE_COLUMN_NUMBER) {
+        col->num[row] = (value->type == BUBBLE_JSON_NULL) ? NAN : value->number;
+
+    } else if (col->type == BUBBLE_COLUMN_STRING) {
+        col->str[row] = value->str;
+    }
+
+    col->n = row + 1;
+
+    return 1;
+}
+
+
+static bubble_column_t *
+bubble_json_column(bubble_spec_parser_t *p, const unsigned char *name,
+    size_t len)
+{
+    size_t            i, n;
+    bubble_column_t  *col, *cols;
+
+    /* rows usually list their members in the same order: try that first */
+
+    n = p->doc.ncolumns;
+
+    for (i = 0; i < n; i++) {
+        col = &p->doc.columns[(p->hint + i) % n];
+
+        if (col->name.len == len && memcmp(col->name.data, name, len) == 0) {
+            if (p->data == BUBBLE_DATA_COLUMNS) {
+                bubble_json_fail(p, 400, "invalid_spec",
+                                 "data: duplicate column \"%s\"",
+                                 col->name.data);
+                return NULL;
+            }
+
+            p->hint = (p->hint + i + 1) % n;
+            return col;
+        }
+    }
+
+    if (n >= p->limits->max_columns) {
+        bubble_json_fail(p, 413, "too_large", "data: more than %zu columns",
+                         p->limits->max_columns);
+        return NULL;
+    }
+
+    if (n == p->ncolumns_alloc) {
+        p->ncolumns_alloc = n ? 2 * n : 8;
+
+        cols = bubble_alloc(p->alloc,
+                            p->ncolumns_alloc * sizeof(bubble_column_t));
+        if (cols == NULL) {
+            bubble_json_fail(p, 500, "internal", "out of memory");
+            return NULL;
+        }
+
+        if (n) {
+            memcpy(cols, p->doc.columns, n * sizeof(bubble_column_t));
+        }
+
+        bubble_free(p->alloc, p->doc.columns);
+        p->doc.columns = cols;
+    }
+
+    col = &p->doc.columns[n];
+    memset(col, 0, sizeof(bubble_column_t));
+
+    col->name.data = bubble_strndup(p->alloc, (const char *) name, len);
+    if (col->name.data == NULL) {
+        bubble_json_fail(p, 500, "internal", "out of memory");
+        return NULL;
+    }
+
+    col->name.len = len;
+    p->doc.ncolumns++;
+    p->hint = 0;
+
+    return col;
+}
+
+
+/*
+ * Make room for n cells.  Capacity doubles, so a column of N values costs
+ * at most 2N cells at any moment; the old block goes back through free.
+ */
+
+static int
+bubble_json_column_reserve(bubble_spec_parser_t *p, bubble_column_t *col,
+    size_t n)
+{
+    size_t  cap, cell, i;
+    void   *cells, *prev;
+
+    if (col->type == BUBBLE_COLUMN_EMPTY) {
+        /* all nulls so far: nothing to store yet */
+        return 0;
+    }
+
+    cell = (col->type == BUBBLE_COLUMN_NUMBER) ? sizeof(double)
+                                               : sizeof(bubble_str_t);
+    prev = (col->type == BUBBLE_COLUMN_NUMBER) ? (void *) col->num
+                                               : (void *) col->str;
+
+    if (prev != NULL && n <= col->cap) {
+        return 0;
+    }
+
+    cap = BUBBLE_COLUMN_MIN;
+    while (cap < n) {
+        cap *= 2;
+    }
+
+    cells = bubble_alloc(p->alloc, cap * cell);
+    if (cells == NULL) {
+        return bubble_json_fail(p, 500, "internal", "out of memory") - 1;
+    }
+
+    if (prev != NULL) {
+        memcpy(cells, prev, col->n * cell);
+        bubble_free(p->alloc, prev);
+
+    } else {
+        /* the first typed value: earlier nulls become missing cells */
+        for (i = 0; i < col->n; i++) {
+            if (col->type == BUBBLE_COLUMN_NUMBER) {
+                ((double *) cells)[i] = NAN;
+            } else {
+                ((bubble_str_t *) cells)[i].data = NULL;
+                ((bubble_str_t *) cells)[i].len = 0;
+            }
+        }
+    }
+
+    if (col->type == BUBBLE_COLUMN_NUMBER) {
+        col->num = cells;
+    } else {
+        col->str = cells;
+    }
+
+    col->cap = cap;
+
+    return 0;
+}
+
+
+static void
+bubble_json_cell_path(bubble_spec_parser_t *p, char *buf, size_t size)
+{
+    const char  *name;
+
+    name = p->column ? p->column->name.data : "";
+
+    if (p->data == BUBBLE_DATA_ROWS) {
+        snprintf(buf, size, "data[%zu].%s", p->doc.nrows - 1, name);
+
+    } else {
+        snprintf(buf, size, "data.%s[%zu]", name,
+                 p->column ? p->column->n : 0);
+    }
+}
+
+
+static int
+bubble_json_fail(bubble_spec_parser_t *p, int status, const char *code,
+    const char *fmt, ...)
+{
+    char     path[128];
+    va_list  args;
+
+    if (p->err->code != NULL) {
+        return 0;
+    }
+
+    path[0] = '\0';
+
+    if (p->data == BUBBLE_DATA_ROWS && p->doc.nrows) {
+        snprintf(path, sizeof(path), "data[%zu]", p->doc.nrows - 1);
+
+    } else if (p->data != BUBBLE_DATA_NONE && p->data != BUBBLE_DATA_DONE) {
+        snprintf(path, sizeof(path), "data");
+    }
+
+    p->err->status = status;
+    p->err->code = code;
+    snprintf(p->err->path, sizeof(p->err->path), "%s", path);
+
+    va_start(args, fmt);
+    vsnprintf(p->err->message, sizeof(p->err->message), fmt, args);
+    va_end(args);
+
+    /* where the parser stood: helps with syntax-like errors */
+    p->err->offset = (long) (p->consumed + yajl_get_bytes_consumed(p->yajl));
+
+    return 0;
+}
+
+
+const char *
+bubble_json_type_name(bubble_json_type_e type)
+{
+    static const char  *names[] = {
+        "null", "a boolean", "a number", "a string", "an array", "an object"
+    };
+
+    return names[type];
+}
+
+
+bubble_json_t *
+bubble_json_member(bubble_json_t *object, const char *name)
+{
+    size_t          len;
+    bubble_json_t  *m;
+
+    if (object == NULL || object->type != BUBBLE_JSON_OBJECT) {
+        return NULL;
+    }
+
+    len = strlen(name);
+
+    for (m = object->child; m; m = m->next) {
+        if (m->key.len == len && memcmp(m->key.data, name, len) == 0) {
+            return m;
+        }
+    }
+
+    return NULL;
+}
