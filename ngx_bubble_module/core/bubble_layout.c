@@ -1,0 +1,1691 @@
+/*
+ * ngx_bubble core: chart model -> display list.
+ *
+ * Measures follow ggplot2's theme_grey() (base size 11 pt, half_line
+ * 5.5 pt): sizes in points become CSS px at 96 dpi (BUBBLE_PT), and line
+ * widths in ggplot2's mm units become px as R's lwd does (1 lwd = 1/96 in,
+ * linewidth 0.5 -> 0.5 * 72.27 / 25.4 = 1.42 px).
+ */
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bubble.h"
+#include "bubble_layout.h"
+
+
+#define BUBBLE_LWD(mm)           ((mm) * 72.27 / 25.4)
+#define BUBBLE_NA_COLOR          BUBBLE_RGBA(0x7f, 0x7f, 0x7f, 0xff)
+#define BUBBLE_COLORBAR_STEPS    32
+#define BUBBLE_MAX_CATEGORIES    64
+
+
+typedef struct {
+    bubble_rgba_t            background;
+    bubble_rgba_t            panel;
+    bubble_rgba_t            grid;          /* alpha 0: no grid */
+    bubble_rgba_t            text;
+    bubble_rgba_t            axis_text;
+    bubble_rgba_t            ticks;
+    bubble_rgba_t            axis_line;     /* alpha 0: none */
+    bubble_rgba_t            key;           /* legend key background */
+    bubble_rgba_t            point;         /* unmapped bubble colour */
+    unsigned                 minor:1;       /* minor grid lines */
+} bubble_theme_t;
+
+
+typedef struct {
+    bubble_trans_e           trans;
+    double                   lo, hi;        /* transformed, expanded */
+    double                   from, to;      /* pixels for lo and hi */
+    double                   breaks[BUBBLE_MAX_BREAKS];
+    double                   minor[2 * BUBBLE_MAX_BREAKS + 2];
+    char                    *labels[BUBBLE_MAX_BREAKS];
+    char                     buf[BUBBLE_MAX_BREAKS * 32];
+    size_t                   nbreaks;
+    size_t                   nminor;
+    double                   label_w;       /* widest label, px */
+    double                   label_h;
+} bubble_pscale_t;
+
+
+typedef struct {
+    size_t                   row;
+    double                   x, y;          /* px */
+    double                   r;             /* px */
+    bubble_rgba_t            color;
+} bubble_point_t;
+
+
+typedef struct {
+    bubble_allocator_t      *alloc;
+    bubble_chart_t          *chart;
+    bubble_dlist_t          *dl;
+    bubble_error_t          *err;
+    bubble_theme_t           theme;
+    const char              *family;
+    double                   base;          /* base font size, px */
+
+    bubble_pscale_t          x, y;
+    bubble_column_t         *size_col;
+    bubble_column_t         *color_col;
+    bubble_column_t         *label_col;
+    bubble_column_t         *tooltip_col;
+
+    double                   size_max;      /* |value| mapped to range max */
+    double                   size_lo, size_hi;
+    double                   rmin, rmax;    /* px */
+    double                   size_breaks[BUBBLE_MAX_BREAKS];
+    char                    *size_labels[BUBBLE_MAX_BREAKS];
+    char                     size_buf[BUBBLE_MAX_BREAKS * 32];
+    size_t                   nsize_breaks;
+
+    int                      continuous;    /* colour scale kind */
+    double                   color_lo, color_hi;
+    const char              *palette;
+    bubble_str_t             categories[BUBBLE_MAX_CATEGORIES];
+    bubble_rgba_t            category_colors[BUBBLE_MAX_CATEGORIES];
+    size_t                   ncategories;
+    double                   color_breaks[BUBBLE_MAX_BREAKS];
+    char                    *color_labels[BUBBLE_MAX_BREAKS];
+    char                     color_buf[BUBBLE_MAX_BREAKS * 32];
+    size_t                   ncolor_breaks;
+
+    bubble_point_t          *points;
+    size_t                   npoints;
+} bubble_layout_ctx_t;
+
+
+static void bubble_layout_theme(bubble_layout_ctx_t *ctx);
+static int bubble_layout_points(bubble_layout_ctx_t *ctx);
+static void bubble_layout_pscale(bubble_layout_ctx_t *ctx,
+    bubble_pscale_t *ps, bubble_axis_t *axis, int column);
+static void bubble_layout_size_scale(bubble_layout_ctx_t *ctx);
+static int bubble_layout_color_scale(bubble_layout_ctx_t *ctx);
+static bubble_rgba_t bubble_layout_color_of(bubble_layout_ctx_t *ctx,
+    size_t row);
+static double bubble_layout_radius(bubble_layout_ctx_t *ctx, double v);
+static double bubble_trans(bubble_trans_e trans, double v);
+static double bubble_untrans(bubble_trans_e trans, double v);
+static double bubble_pscale_map(bubble_pscale_t *ps, double v);
+static int bubble_point_cmp(const void *a, const void *b);
+static int bubble_str_cmp(const void *a, const void *b);
+
+static bubble_item_t *bubble_item(bubble_layout_ctx_t *ctx,
+    bubble_item_type_e type);
+static int bubble_text(bubble_layout_ctx_t *ctx, double x, double y,
+    const char *s, size_t len, double size, bubble_rgba_t color,
+    bubble_anchor_e anchor, int rotate, int bold);
+static int bubble_rect(bubble_layout_ctx_t *ctx, double x, double y,
+    double w, double h, bubble_rgba_t fill);
+static int bubble_line(bubble_layout_ctx_t *ctx, double x1, double y1,
+    double x2, double y2, bubble_rgba_t color, double width);
+static double bubble_measure(bubble_layout_ctx_t *ctx, const char *s,
+    size_t len, double size, int bold, bubble_text_metrics_t *m);
+
+static int bubble_layout_legends(bubble_layout_ctx_t *ctx, double x,
+    double y, int draw, double *w, double *h);
+static int bubble_layout_labels(bubble_layout_ctx_t *ctx, double px0,
+    double py0, double px1, double py1);
+
+
+int
+bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
+    bubble_dlist_t *dl, bubble_error_t *err)
+{
+    int                    has_legend;
+    size_t                 i;
+    double                 W, H, margin, left, right, top, bottom, lw, lh;
+    double                 tick, x_axis_h, y_axis_w, px0, px1, py0, py1;
+    double                 minor_w, major_w, v;
+    const char            *xtitle, *ytitle;
+    bubble_point_t        *pt;
+    bubble_layout_ctx_t    ctx;
+    bubble_text_metrics_t  m, title_m, sub_m, cap_m, xt_m, yt_m;
+
+    memset(&ctx, 0, sizeof(bubble_layout_ctx_t));
+    ctx.alloc = a;
+    ctx.chart = chart;
+    ctx.dl = dl;
+    ctx.err = err;
+    ctx.family = chart->font_family.data ? chart->font_family.data
+                                         : BUBBLE_FONT_FAMILY;
+    ctx.base = chart->font_size * BUBBLE_PT;
+
+    memset(dl, 0, sizeof(bubble_dlist_t));
+    dl->width = chart->width;
+    dl->height = chart->height;
+    dl->font_family.data = ctx.family;
+    dl->font_family.len = strlen(ctx.family);
+    dl->title = chart->title;
+
+    bubble_layout_theme(&ctx);
+
+    if (bubble_layout_points(&ctx) != 0) {
+        return -1;
+    }
+
+    W = chart->width;
+    H = chart->height;
+    margin = 5.5 * BUBBLE_PT;
+    tick = 2.75 * BUBBLE_PT;
+    major_w = BUBBLE_LWD(0.5);
+    minor_w = BUBBLE_LWD(0.25);
+
+    /* the page */
+    if (bubble_rect(&ctx, 0, 0, W, H, ctx.theme.background) != 0) {
+        return -1;
+    }
+
+    left = margin;
+    right = W - margin;
+    top = margin;
+    bottom = H - margin;
+
+    /* titles above, caption below (sizes: rel(1.2), 1, rel(0.8)) */
+
+    memset(&title_m, 0, sizeof(title_m));
+    memset(&sub_m, 0, sizeof(sub_m));
+    memset(&cap_m, 0, sizeof(cap_m));
+
+    if (chart->title.data) {
+        bubble_measure(&ctx, chart->title.data, chart->title.len,
+                       ctx.base * 1.2, 0, &title_m);
+        top += title_m.height + margin;
+    }
+
+    if (chart->subtitle.data) {
+        bubble_measure(&ctx, chart->subtitle.data, chart->subtitle.len,
+                       ctx.base, 0, &sub_m);
+        top += sub_m.height + margin;
+    }
+
+    if (chart->caption.data) {
+        bubble_measure(&ctx, chart->caption.data, chart->caption.len,
+                       ctx.base * 0.8, 0, &cap_m);
+        bottom -= cap_m.height + margin;
+    }
+
+    /* legends */
+
+    lw = 0;
+    lh = 0;
+    has_legend = 0;
+
+    if (chart->legend != BUBBLE_LEGEND_NONE) {
+        if (bubble_layout_legends(&ctx, 0, 0, 0, &lw, &lh) != 0) {
+            return -1;
+        }
+
+        has_legend = (lw > 0);
+    }
+
+    if (has_legend) {
+        switch (chart->legend) {
+        case BUBBLE_LEGEND_LEFT:
+            left += lw + 2 * margin;
+            break;
+        case BUBBLE_LEGEND_TOP:
+            top += lh + 2 * margin;
+            break;
+        case BUBBLE_LEGEND_BOTTOM:
+            bottom -= lh + 2 * margin;
+            break;
+        default:
+            right -= lw + 2 * margin;
+            break;
+        }
+    }
+
+    /* axes: titles default to the mapped column names */
+
+    xtitle = chart->x.title.data ? chart->x.title.data
+             : chart->columns[chart->aes[BUBBLE_AES_X]].name.data;
+    ytitle = chart->y.title.data ? chart->y.title.data
+             : chart->columns[chart->aes[BUBBLE_AES_Y]].name.data;
+
+    bubble_measure(&ctx, xtitle, strlen(xtitle), ctx.base, 0, &xt_m);
+    bubble_measure(&ctx, ytitle, strlen(ytitle), ctx.base, 0, &yt_m);
+
+    bubble_layout_pscale(&ctx, &ctx.x, &chart->x, chart->aes[BUBBLE_AES_X]);
+    bubble_layout_pscale(&ctx, &ctx.y, &chart->y, chart->aes[BUBBLE_AES_Y]);
+
+    x_axis_h = tick + 2.2 * BUBBLE_PT + ctx.x.label_h
+               + (xt_m.height ? 2.75 * BUBBLE_PT + xt_m.height : 0);
+    y_axis_w = tick + 2.2 * BUBBLE_PT + ctx.y.label_w
+               + (yt_m.height ? 2.75 * BUBBLE_PT + yt_m.height : 0);
+
+    px0 = left + y_axis_w;
+    px1 = right;
+    py0 = top;
+    py1 = bottom - x_axis_h;
+
+    /* half of the widest x label may hang past the panel's right edge */
+    if (px1 - px0 < 32 || py1 - py0 < 32) {
+        bubble_error_set(err, 400, "invalid_spec", "width",
+                         "width: %d x %d px leaves no room for the panel "
+                         "after titles, axes and legends", chart->width,
+                         chart->height);
+        return -1;
+    }
+
+    ctx.x.from = chart->x.reverse ? px1 : px0;
+    ctx.x.to = chart->x.reverse ? px0 : px1;
+    ctx.y.from = chart->y.reverse ? py0 : py1;
+    ctx.y.to = chart->y.reverse ? py1 : py0;
+
+    /* panel, grid */
+
+    if (bubble_rect(&ctx, px0, py0, px1 - px0, py1 - py0, ctx.theme.panel)
+        != 0)
+    {
+        return -1;
+    }
+
+    if (BUBBLE_A(ctx.theme.grid)) {
+        if (ctx.theme.minor) {
+            for (i = 0; i < ctx.x.nminor; i++) {
+                v = bubble_pscale_map(&ctx.x, ctx.x.minor[i]);
+                if (bubble_line(&ctx, v, py0, v, py1, ctx.theme.grid,
+                                minor_w) != 0)
+                {
+                    return -1;
+                }
+            }
+
+            for (i = 0; i < ctx.y.nminor; i++) {
+                v = bubble_pscale_map(&ctx.y, ctx.y.minor[i]);
+                if (bubble_line(&ctx, px0, v, px1, v, ctx.theme.grid,
+                                minor_w) != 0)
+                {
+                    return -1;
+                }
+            }
+        }
+
+        for (i = 0; i < ctx.x.nbreaks; i++) {
+            v = bubble_pscale_map(&ctx.x, ctx.x.breaks[i]);
+            if (bubble_line(&ctx, v, py0, v, py1, ctx.theme.grid, major_w)
+                != 0)
+            {
+                return -1;
+            }
+        }
+
+        for (i = 0; i < ctx.y.nbreaks; i++) {
+            v = bubble_pscale_map(&ctx.y, ctx.y.breaks[i]);
+            if (bubble_line(&ctx, px0, v, px1, v, ctx.theme.grid, major_w)
+                != 0)
+            {
+                return -1;
+            }
+        }
+    }
+
+    /* bubbles, largest first so small ones stay visible */
+
+    for (i = 0; i < ctx.npoints; i++) {
+        pt = &ctx.points[i];
+        pt->x = bubble_pscale_map(&ctx.x, pt->x);
+        pt->y = bubble_pscale_map(&ctx.y, pt->y);
+    }
+
+    qsort(ctx.points, ctx.npoints, sizeof(bubble_point_t), bubble_point_cmp);
+
+    for (i = 0; i < ctx.npoints; i++) {
+        bubble_item_t  *it;
+
+        pt = &ctx.points[i];
+
+        it = bubble_item(&ctx, BUBBLE_ITEM_CIRCLE);
+        if (it == NULL) {
+            return -1;
+        }
+
+        it->x = pt->x;
+        it->y = pt->y;
+        it->r = pt->r;
+        it->fill = pt->color;
+        it->opacity = chart->alpha;
+
+        if (chart->stroke_width > 0) {
+            it->stroke = chart->has_stroke_color ? chart->stroke_color
+                                                 : pt->color;
+            it->stroke_width = chart->stroke_width;
+        }
+
+        if (ctx.tooltip_col) {
+            bubble_column_t  *c = ctx.tooltip_col;
+
+            if (c->type == BUBBLE_COLUMN_STRING && c->str[pt->row].data) {
+                it->text = c->str[pt->row];
+
+            } else if (c->type == BUBBLE_COLUMN_NUMBER
+                       && !isnan(c->num[pt->row]))
+            {
+                char  num[32];
+
+                bubble_format_number(c->num[pt->row], num, sizeof(num));
+                it->text.len = strlen(num);
+                it->text.data = bubble_strndup(a, num, it->text.len);
+                if (it->text.data == NULL) {
+                    goto nomem;
+                }
+            }
+
+            dl->text_bytes += it->text.len;
+        }
+    }
+
+    /* labels on top of all bubbles, where they do not collide */
+
+    if (ctx.label_col
+        && bubble_layout_labels(&ctx, px0, py0, px1, py1) != 0)
+    {
+        return -1;
+    }
+
+    /* axis lines (classic), ticks and tick labels */
+
+    if (BUBBLE_A(ctx.theme.axis_line)) {
+        if (bubble_line(&ctx, px0, py1, px1, py1, ctx.theme.axis_line,
+                        major_w) != 0
+            || bubble_line(&ctx, px0, py0, px0, py1, ctx.theme.axis_line,
+                           major_w) != 0)
+        {
+            return -1;
+        }
+    }
+
+    for (i = 0; i < ctx.x.nbreaks; i++) {
+        v = bubble_pscale_map(&ctx.x, ctx.x.breaks[i]);
+
+        if (bubble_line(&ctx, v, py1, v, py1 + tick, ctx.theme.ticks,
+                        major_w) != 0)
+        {
+            return -1;
+        }
+
+        bubble_measure(&ctx, ctx.x.labels[i], strlen(ctx.x.labels[i]),
+                       ctx.base * 0.8, 0, &m);
+
+        if (bubble_text(&ctx, v, py1 + tick + 2.2 * BUBBLE_PT + m.ascent,
+                        ctx.x.labels[i], strlen(ctx.x.labels[i]),
+                        ctx.base * 0.8, ctx.theme.axis_text,
+                        BUBBLE_ANCHOR_MIDDLE, 0, 0) != 0)
+        {
+            return -1;
+        }
+    }
+
+    for (i = 0; i < ctx.y.nbreaks; i++) {
+        v = bubble_pscale_map(&ctx.y, ctx.y.breaks[i]);
+
+        if (bubble_line(&ctx, px0 - tick, v, px0, v, ctx.theme.ticks,
+                        major_w) != 0)
+        {
+            return -1;
+        }
+
+        bubble_measure(&ctx, ctx.y.labels[i], strlen(ctx.y.labels[i]),
+                       ctx.base * 0.8, 0, &m);
+
+        /* vertically centred on the tick: baseline = centre + half x-height */
+        if (bubble_text(&ctx, px0 - tick - 2.2 * BUBBLE_PT,
+                        v - m.height / 2 + m.ascent,
+                        ctx.y.labels[i], strlen(ctx.y.labels[i]),
+                        ctx.base * 0.8, ctx.theme.axis_text,
+                        BUBBLE_ANCHOR_END, 0, 0) != 0)
+        {
+            return -1;
+        }
+    }
+
+    /* axis titles, centred on the panel */
+
+    if (bubble_text(&ctx, (px0 + px1) / 2, bottom - xt_m.height + xt_m.ascent,
+                    xtitle, strlen(xtitle), ctx.base, ctx.theme.text,
+                    BUBBLE_ANCHOR_MIDDLE, 0, 0) != 0
+        || bubble_text(&ctx, left + yt_m.ascent, (py0 + py1) / 2,
+                       ytitle, strlen(ytitle), ctx.base, ctx.theme.text,
+                       BUBBLE_ANCHOR_MIDDLE, 1, 0) != 0)
+    {
+        return -1;
+    }
+
+    /* titles: left-aligned with the panel, as plot.title.position "panel" */
+
+    v = margin;
+
+    if (chart->title.data) {
+        if (bubble_text(&ctx, px0, v + title_m.ascent, chart->title.data,
+                        chart->title.len, ctx.base * 1.2, ctx.theme.text,
+                        BUBBLE_ANCHOR_START, 0, 0) != 0)
+        {
+            return -1;
+        }
+
+        v += title_m.height + margin;
+    }
+
+    if (chart->subtitle.data) {
+        if (bubble_text(&ctx, px0, v + sub_m.ascent, chart->subtitle.data,
+                        chart->subtitle.len, ctx.base, ctx.theme.text,
+                        BUBBLE_ANCHOR_START, 0, 0) != 0)
+        {
+            return -1;
+        }
+    }
+
+    if (chart->caption.data) {
+        if (bubble_text(&ctx, px1, H - margin - cap_m.height + cap_m.ascent,
+                        chart->caption.data, chart->caption.len,
+                        ctx.base * 0.8, ctx.theme.text, BUBBLE_ANCHOR_END,
+                        0, 0) != 0)
+        {
+            return -1;
+        }
+    }
+
+    /* legends beside the panel, centred on it as ggplot2 does */
+
+    if (has_legend) {
+        double  lx, ly;
+
+        switch (chart->legend) {
+        case BUBBLE_LEGEND_LEFT:
+            lx = margin;
+            ly = (py0 + py1 - lh) / 2;
+            break;
+        case BUBBLE_LEGEND_TOP:
+            lx = (px0 + px1 - lw) / 2;
+            ly = top - lh - margin;
+            break;
+        case BUBBLE_LEGEND_BOTTOM:
+            lx = (px0 + px1 - lw) / 2;
+            ly = bottom + margin;
+            break;
+        default:
+            lx = right + 2 * margin;
+            ly = (py0 + py1 - lh) / 2;
+            break;
+        }
+
+        if (bubble_layout_legends(&ctx, lx, ly, 1, &lw, &lh) != 0) {
+            return -1;
+        }
+    }
+
+    dl->dropped_rows = chart->nrows - ctx.npoints;
+
+    return 0;
+
+nomem:
+
+    bubble_error_set(err, 500, "internal", "", "out of memory");
+    return -1;
+}
+
+
+static void
+bubble_layout_theme(bubble_layout_ctx_t *ctx)
+{
+    bubble_theme_t  *t = &ctx->theme;
+
+    /* theme_grey(): grey92 panel, white grid, grey30 tick labels */
+    t->background = BUBBLE_RGBA(0xff, 0xff, 0xff, 0xff);
+    t->panel = BUBBLE_RGBA(0xeb, 0xeb, 0xeb, 0xff);
+    t->grid = BUBBLE_RGBA(0xff, 0xff, 0xff, 0xff);
+    t->text = BUBBLE_RGBA(0, 0, 0, 0xff);
+    t->axis_text = BUBBLE_RGBA(0x4d, 0x4d, 0x4d, 0xff);
+    t->ticks = BUBBLE_RGBA(0x33, 0x33, 0x33, 0xff);
+    t->axis_line = 0;
+    t->key = BUBBLE_RGBA(0xf2, 0xf2, 0xf2, 0xff);
+    t->point = BUBBLE_RGBA(0, 0, 0, 0xff);
+    t->minor = 1;
+
+    switch (ctx->chart->theme) {
+
+    case BUBBLE_THEME_MINIMAL:
+        /* theme_minimal(): no panel fill, grey92 grid, no ticks */
+        t->panel = 0;
+        t->grid = BUBBLE_RGBA(0xeb, 0xeb, 0xeb, 0xff);
+        t->ticks = 0;
+        t->key = 0;
+        break;
+
+    case BUBBLE_THEME_CLASSIC:
+        /* theme_classic(): axis lines, no grid */
+        t->panel = 0;
+        t->grid = 0;
+        t->axis_line = BUBBLE_RGBA(0, 0, 0, 0xff);
+        t->key = 0;
+        break;
+
+    case BUBBLE_THEME_DARK:
+        /* theme_dark(): grey50 panel, grey42 grid */
+        t->panel = BUBBLE_RGBA(0x7f, 0x7f, 0x7f, 0xff);
+        t->grid = BUBBLE_RGBA(0x6b, 0x6b, 0x6b, 0xff);
+        t->key = BUBBLE_RGBA(0x7f, 0x7f, 0x7f, 0xff);
+        t->point = BUBBLE_RGBA(0xff, 0xff, 0xff, 0xff);
+        break;
+
+    default:
+        break;
+    }
+
+    if (ctx->chart->has_background) {
+        t->background = ctx->chart->background;
+    }
+}
+
+
+/* rows -> points in data units; rows ggplot2 would drop are counted */
+
+static int
+bubble_layout_points(bubble_layout_ctx_t *ctx)
+{
+    size_t            i, n;
+    double            x, y, s;
+    bubble_chart_t   *chart = ctx->chart;
+    bubble_column_t  *xc, *yc, *sc;
+
+    xc = &chart->columns[chart->aes[BUBBLE_AES_X]];
+    yc = &chart->columns[chart->aes[BUBBLE_AES_Y]];
+    sc = chart->aes[BUBBLE_AES_SIZE] >= 0
+         ? &chart->columns[chart->aes[BUBBLE_AES_SIZE]] : NULL;
+
+    ctx->size_col = sc;
+    ctx->color_col = chart->aes[BUBBLE_AES_COLOR] >= 0
+                     ? &chart->columns[chart->aes[BUBBLE_AES_COLOR]] : NULL;
+    ctx->label_col = chart->aes[BUBBLE_AES_LABEL] >= 0
+                     ? &chart->columns[chart->aes[BUBBLE_AES_LABEL]] : NULL;
+    ctx->tooltip_col = chart->aes[BUBBLE_AES_TOOLTIP] >= 0
+                       ? &chart->columns[chart->aes[BUBBLE_AES_TOOLTIP]]
+                       : NULL;
+
+    ctx->points = bubble_alloc(ctx->alloc,
+                               chart->nrows * sizeof(bubble_point_t));
+    if (ctx->points == NULL) {
+        bubble_error_set(ctx->err, 500, "internal", "", "out of memory");
+        return -1;
+    }
+
+    n = 0;
+
+    for (i = 0; i < chart->nrows; i++) {
+        x = xc->num ? bubble_trans(chart->x.trans, xc->num[i]) : NAN;
+        y = yc->num ? bubble_trans(chart->y.trans, yc->num[i]) : NAN;
+
+        if (!isfinite(x) || !isfinite(y)) {
+            continue;
+        }
+
+        if (sc) {
+            s = sc->num ? sc->num[i] : NAN;
+            if (!isfinite(s)) {
+                continue;
+            }
+        }
+
+        ctx->points[n].row = i;
+        ctx->points[n].x = x;
+        ctx->points[n].y = y;
+        n++;
+    }
+
+    ctx->npoints = n;
+
+    if (n == 0) {
+        bubble_error_set(ctx->err, 400, "invalid_spec", "data",
+                         "data: all %zu rows were dropped (missing or "
+                         "non-finite x, y or size)", chart->nrows);
+        return -1;
+    }
+
+    bubble_layout_size_scale(ctx);
+
+    if (bubble_layout_color_scale(ctx) != 0) {
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        bubble_point_t  *pt = &ctx->points[i];
+
+        /* without a size mapping: one radius, the range's max if given */
+        pt->r = sc ? bubble_layout_radius(ctx, sc->num[pt->row])
+                   : (chart->size.has_range ? chart->size.range[1] : 4);
+
+        pt->color = bubble_layout_color_of(ctx, pt->row);
+    }
+
+    return 0;
+}
+
+
+static double
+bubble_trans(bubble_trans_e trans, double v)
+{
+    switch (trans) {
+    case BUBBLE_TRANS_LOG10:
+        return v > 0 ? log10(v) : NAN;
+    case BUBBLE_TRANS_SQRT:
+        return v >= 0 ? sqrt(v) : NAN;
+    default:
+        return v;
+    }
+}
+
+
+static double
+bubble_untrans(bubble_trans_e trans, double v)
+{
+    switch (trans) {
+    case BUBBLE_TRANS_LOG10:
+        return pow(10, v);
+    case BUBBLE_TRANS_SQRT:
+        return v * v;
+    default:
+        return v;
+    }
+}
+
+
+static double
+bubble_pscale_map(bubble_pscale_t *ps, double v)
+{
+    double  p;
+
+    p = ps->from + (v - ps->lo) / (ps->hi - ps->lo) * (ps->to - ps->from);
+
+    /* cairo < 1.17 crashes outside 24.8 fixed point: keep far inside */
+    return fmax(-1e6, fmin(1e6, p));
+}
+
+
+/*
+ * A position scale: domain from the data (or limits), expanded 5% as
+ * ggplot2 does, breaks computed on the expanded range and clipped to it.
+ */
+
+static void
+bubble_layout_pscale(bubble_layout_ctx_t *ctx, bubble_pscale_t *ps,
+    bubble_axis_t *axis, int column)
+{
+    size_t                 i, n, k;
+    double                 lo, hi, v, step, olo, ohi, ob[BUBBLE_MAX_BREAKS];
+    bubble_column_t       *col;
+    bubble_text_metrics_t  m;
+
+    ps->trans = axis->trans;
+    col = &ctx->chart->columns[column];
+
+    lo = INFINITY;
+    hi = -INFINITY;
+
+    for (i = 0; i < ctx->npoints; i++) {
+        v = (ps == &ctx->x) ? ctx->points[i].x : ctx->points[i].y;
+        lo = fmin(lo, v);
+        hi = fmax(hi, v);
+    }
+
+    (void) col;
+
+    if (axis->has_limits) {
+        lo = bubble_trans(ps->trans, axis->limits[0]);
+        hi = bubble_trans(ps->trans, axis->limits[1]);
+    }
+
+    bubble_expand_range(&lo, &hi, 0.05);
+    ps->lo = lo;
+    ps->hi = hi;
+
+    /* breaks in data units, then transformed */
+
+    n = 0;
+
+    if (axis->breaks) {
+        for (i = 0; i < axis->nbreaks && n < BUBBLE_MAX_BREAKS; i++) {
+            v = bubble_trans(ps->trans, axis->breaks[i]);
+            if (isfinite(v) && v >= lo && v <= hi) {
+                ob[n] = axis->breaks[i];
+                ps->breaks[n++] = v;
+            }
+        }
+
+    } else if (ps->trans == BUBBLE_TRANS_LOG10) {
+        /* scales::log_breaks(): powers of ten, or 1-2-5 when too few */
+        olo = floor(lo);
+        ohi = ceil(hi);
+
+        for (v = olo; v <= ohi && n < BUBBLE_MAX_BREAKS; v++) {
+            if (v >= lo && v <= hi) {
+                ob[n] = pow(10, v);
+                ps->breaks[n++] = v;
+            }
+        }
+
+        if (n < 3) {
+            static const double  mult[] = { 1, 2, 5 };
+
+            n = 0;
+            for (v = olo; v <= ohi; v++) {
+                for (k = 0; k < 3 && n < BUBBLE_MAX_BREAKS; k++) {
+                    double  b = log10(mult[k]) + v;
+
+                    if (b >= lo && b <= hi) {
+                        ob[n] = mult[k] * pow(10, v);
+                        ps->breaks[n++] = b;
+                    }
+                }
+            }
+        }
+
+    } else {
+        olo = bubble_untrans(ps->trans, lo);
+        ohi = bubble_untrans(ps->trans, hi);
+
+        if (ps->trans == BUBBLE_TRANS_SQRT && lo < 0) {
+            olo = 0;
+        }
+
+        n = bubble_breaks_extended(olo, ohi, 5, ob, BUBBLE_MAX_BREAKS);
+
+        for (i = 0; i < n; i++) {
+            ps->breaks[i] = bubble_trans(ps->trans, ob[i]);
+        }
+    }
+
+    ps->nbreaks = n;
+
+    /* labels */
+
+    if (axis->labels) {
+        for (i = 0, k = 0; i < axis->nbreaks && k < n; i++) {
+            v = bubble_trans(ps->trans, axis->breaks[i]);
+            if (isfinite(v) && v >= lo && v <= hi) {
+                ps->labels[k++] = (char *) axis->labels[i].data;
+            }
+        }
+
+    } else if (axis->label_format.data) {
+        size_t  used = 0;
+
+        for (i = 0; i < n; i++) {
+            ps->labels[i] = ps->buf + used;
+            /* the format was checked in bubble_spec.c: one %f/%e/%g */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+            used += snprintf(ps->buf + used, 32, axis->label_format.data,
+                             ob[i]) + 1;
+#pragma GCC diagnostic pop
+            if (used > sizeof(ps->buf) - 32) {
+                used = sizeof(ps->buf) - 32;
+            }
+            ps->buf[used - 1] = '\0';
+        }
+
+    } else if (bubble_format_breaks(ob, n, ps->buf, sizeof(ps->buf),
+                                    ps->labels) != 0)
+    {
+        for (i = 0; i < n; i++) {
+            ps->labels[i] = "";
+        }
+    }
+
+    /* minor breaks: midway between majors, one step past each end */
+
+    ps->nminor = 0;
+
+    /* in transformed space, as scales::regular_minor_breaks() */
+    if (n >= 2) {
+        step = ps->breaks[1] - ps->breaks[0];
+
+        for (v = ps->breaks[0] - step / 2; v <= hi && ps->nminor
+             < sizeof(ps->minor) / sizeof(double); v += step)
+        {
+            if (v >= lo) {
+                ps->minor[ps->nminor++] = v;
+            }
+        }
+    }
+
+    /* widest and tallest label, for the axis size */
+
+    ps->label_w = 0;
+    ps->label_h = 0;
+
+    for (i = 0; i < n; i++) {
+        bubble_measure(ctx, ps->labels[i], strlen(ps->labels[i]),
+                       ctx->base * 0.8, 0, &m);
+        ps->label_w = fmax(ps->label_w, m.width);
+        ps->label_h = fmax(ps->label_h, m.height);
+    }
+}
+
+
+static void
+bubble_layout_size_scale(bubble_layout_ctx_t *ctx)
+{
+    size_t                i, n;
+    double                v, lo, hi;
+    bubble_chart_t       *chart = ctx->chart;
+    bubble_size_scale_t  *sz = &chart->size;
+
+    ctx->rmin = sz->has_range ? sz->range[0] : 1;
+    ctx->rmax = sz->has_range ? sz->range[1] : 20;
+
+    if (ctx->size_col == NULL) {
+        return;
+    }
+
+    lo = INFINITY;
+    hi = -INFINITY;
+
+    for (i = 0; i < ctx->npoints; i++) {
+        v = ctx->size_col->num[ctx->points[i].row];
+        lo = fmin(lo, v);
+        hi = fmax(hi, v);
+    }
+
+    if (sz->has_limits) {
+        lo = sz->limits[0];
+        hi = sz->limits[1];
+    }
+
+    ctx->size_lo = lo;
+    ctx->size_hi = hi;
+    ctx->size_max = fmax(fabs(lo), fabs(hi));
+
+    if (sz->breaks) {
+        n = 0;
+        for (i = 0; i < sz->nbreaks && n < BUBBLE_MAX_BREAKS; i++) {
+            if (sz->breaks[i] >= lo && sz->breaks[i] <= hi) {
+                ctx->size_breaks[n++] = sz->breaks[i];
+            }
+        }
+
+    } else {
+        n = bubble_breaks_extended(lo, hi, 5, ctx->size_breaks,
+                                   BUBBLE_MAX_BREAKS);
+    }
+
+    /* a break of radius 0 draws nothing in the legend */
+    if (sz->type == BUBBLE_SIZE_AREA && n && ctx->size_breaks[0] == 0) {
+        memmove(ctx->size_breaks, ctx->size_breaks + 1,
+                (n - 1) * sizeof(double));
+        n--;
+    }
+
+    ctx->nsize_breaks = n;
+
+    if (bubble_format_breaks(ctx->size_breaks, n, ctx->size_buf,
+                             sizeof(ctx->size_buf), ctx->size_labels) != 0)
+    {
+        ctx->nsize_breaks = 0;
+    }
+}
+
+
+static double
+bubble_layout_radius(bubble_layout_ctx_t *ctx, double v)
+{
+    double  r;
+
+    if (ctx->chart->size.type == BUBBLE_SIZE_RADIUS) {
+        r = bubble_size_radius(v, ctx->size_lo, ctx->size_hi, ctx->rmin,
+                               ctx->rmax);
+
+    } else {
+        r = bubble_size_area(v, ctx->size_max, ctx->rmax);
+    }
+
+    return fmax(0, fmin(r, 1e4));
+}
+
+
+static int
+bubble_layout_color_scale(bubble_layout_ctx_t *ctx)
+{
+    size_t                 i, j, n;
+    double                 v, lo, hi;
+    bubble_column_t       *c = ctx->color_col;
+    bubble_color_scale_t  *cs = &ctx->chart->color;
+
+    if (c == NULL || c->type == BUBBLE_COLUMN_EMPTY) {
+        return 0;
+    }
+
+    ctx->continuous = (cs->type == BUBBLE_COLOR_CONTINUOUS)
+                      || (cs->type == BUBBLE_COLOR_AUTO
+                          && c->type == BUBBLE_COLUMN_NUMBER);
+
+    if (ctx->continuous && c->type != BUBBLE_COLUMN_NUMBER) {
+        bubble_error_set(ctx->err, 400, "invalid_spec", "color.type",
+                         "color.type: \"continuous\" needs a numeric column, "
+                         "\"%s\" holds strings", c->name.data);
+        return -1;
+    }
+
+    if (ctx->continuous) {
+        ctx->palette = cs->palette.data ? cs->palette.data : "viridis";
+
+        if (cs->colors == NULL && cs->palette.data
+            && bubble_palette_continuous(ctx->palette, 0, &(uint32_t){0})
+               != 0)
+        {
+            bubble_error_set(ctx->err, 400, "invalid_spec", "color.palette",
+                             "color.palette: \"%s\" is a discrete palette; "
+                             "a continuous scale takes viridis, magma, "
+                             "plasma, inferno or cividis", ctx->palette);
+            return -1;
+        }
+
+        lo = INFINITY;
+        hi = -INFINITY;
+
+        for (i = 0; i < ctx->npoints; i++) {
+            v = c->num[ctx->points[i].row];
+            if (isfinite(v)) {
+                lo = fmin(lo, v);
+                hi = fmax(hi, v);
+            }
+        }
+
+        if (cs->has_limits) {
+            lo = cs->limits[0];
+            hi = cs->limits[1];
+        }
+
+        if (!isfinite(lo)) {
+            lo = 0;
+            hi = 1;
+        }
+
+        ctx->color_lo = lo;
+        ctx->color_hi = hi;
+
+        ctx->ncolor_breaks = bubble_breaks_extended(lo, hi, 5,
+                                                    ctx->color_breaks,
+                                                    BUBBLE_MAX_BREAKS);
+        if (bubble_format_breaks(ctx->color_breaks, ctx->ncolor_breaks,
+                                 ctx->color_buf, sizeof(ctx->color_buf),
+                                 ctx->color_labels) != 0)
+        {
+            ctx->ncolor_breaks = 0;
+        }
+
+        return 0;
+    }
+
+    /* categorical: the given order, or sorted as R sorts factor levels */
+
+    n = 0;
+
+    if (cs->categories) {
+        for (i = 0; i < cs->ncategories && n < BUBBLE_MAX_CATEGORIES; i++) {
+            ctx->categories[n++] = cs->categories[i];
+        }
+
+    } else {
+        for (i = 0; i < ctx->npoints; i++) {
+            bubble_str_t  s;
+            char          num[32];
+
+            if (c->type == BUBBLE_COLUMN_STRING) {
+                s = c->str[ctx->points[i].row];
+                if (s.data == NULL) {
+                    continue;
+                }
+
+            } else {
+                v = c->num[ctx->points[i].row];
+                if (isnan(v)) {
+                    continue;
+                }
+                s.len = bubble_format_number(v, num, sizeof(num));
+                s.data = num;
+            }
+
+            for (j = 0; j < n; j++) {
+                if (ctx->categories[j].len == s.len
+                    && memcmp(ctx->categories[j].data, s.data, s.len) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (j < n) {
+                continue;
+            }
+
+            if (n == BUBBLE_MAX_CATEGORIES) {
+                bubble_error_set(ctx->err, 400, "invalid_spec",
+                                 "mapping.color",
+                                 "mapping.color: column \"%s\" has more "
+                                 "than %d distinct values; use a "
+                                 "continuous scale", c->name.data,
+                                 BUBBLE_MAX_CATEGORIES);
+                return -1;
+            }
+
+            if (s.data == num) {
+                s.data = bubble_strndup(ctx->alloc, num, s.len);
+                if (s.data == NULL) {
+                    bubble_error_set(ctx->err, 500, "internal", "",
+                                     "out of memory");
+                    return -1;
+                }
+            }
+
+            ctx->categories[n++] = s;
+        }
+
+        qsort(ctx->categories, n, sizeof(bubble_str_t), bubble_str_cmp);
+    }
+
+    ctx->ncategories = n;
+
+    if (cs->colors) {
+        for (i = 0; i < n; i++) {
+            ctx->category_colors[i] = cs->colors[i % cs->ncolors];
+        }
+
+    } else if (bubble_palette_named(cs->palette.data ? cs->palette.data
+                                                     : "hue",
+                                    n, ctx->category_colors) != 0)
+    {
+        bubble_error_set(ctx->err, 400, "invalid_spec", "color.palette",
+                         "color.palette: unknown palette");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+static bubble_rgba_t
+bubble_layout_color_of(bubble_layout_ctx_t *ctx, size_t row)
+{
+    size_t            i, len;
+    double            v;
+    uint32_t          rgba;
+    const char       *s;
+    char              num[32];
+    bubble_column_t  *c = ctx->color_col;
+
+    if (c == NULL) {
+        return ctx->chart->color.has_value ? ctx->chart->color.value
+                                           : ctx->theme.point;
+    }
+
+    if (c->type == BUBBLE_COLUMN_EMPTY) {
+        return BUBBLE_NA_COLOR;
+    }
+
+    if (ctx->continuous) {
+        v = c->num[row];
+        if (isnan(v) || v < ctx->color_lo || v > ctx->color_hi) {
+            return BUBBLE_NA_COLOR;
+        }
+
+        v = (ctx->color_hi > ctx->color_lo)
+            ? (v - ctx->color_lo) / (ctx->color_hi - ctx->color_lo) : 0.5;
+
+        if (bubble_palette_continuous(ctx->palette, v, &rgba) != 0) {
+            return BUBBLE_NA_COLOR;
+        }
+
+        return rgba;
+    }
+
+    if (c->type == BUBBLE_COLUMN_STRING) {
+        if (c->str[row].data == NULL) {
+            return BUBBLE_NA_COLOR;
+        }
+
+        s = c->str[row].data;
+        len = c->str[row].len;
+
+    } else {
+        if (isnan(c->num[row])) {
+            return BUBBLE_NA_COLOR;
+        }
+
+        len = bubble_format_number(c->num[row], num, sizeof(num));
+        s = num;
+    }
+
+    for (i = 0; i < ctx->ncategories; i++) {
+        if (ctx->categories[i].len == len
+            && memcmp(ctx->categories[i].data, s, len) == 0)
+        {
+            return ctx->category_colors[i];
+        }
+    }
+
+    return BUBBLE_NA_COLOR;
+}
+
+
+/*
+ * Legends, stacked: size first, then colour.  With draw == 0 only the
+ * block's size is computed (*w, *h); with draw == 1 it is drawn at (x, y).
+ * Measures: key 17.28 pt, title 11 pt, labels 8.8 pt, 5.5 pt gaps.
+ */
+
+static int
+bubble_layout_legend_title(bubble_layout_ctx_t *ctx, const char *title,
+    double x, double *y, int draw, double *w)
+{
+    bubble_text_metrics_t  m;
+
+    bubble_measure(ctx, title, strlen(title), ctx->base, 0, &m);
+
+    if (draw && bubble_text(ctx, x, *y + m.ascent, title, strlen(title),
+                            ctx->base, ctx->theme.text, BUBBLE_ANCHOR_START,
+                            0, 0) != 0)
+    {
+        return -1;
+    }
+
+    *w = fmax(*w, m.width);
+    *y += m.height + 5.5 * BUBBLE_PT / 2;
+
+    return 0;
+}
+
+
+static int
+bubble_layout_legend_entry(bubble_layout_ctx_t *ctx, double x, double *y,
+    int draw, double *w, double r, bubble_rgba_t color, const char *label)
+{
+    double                 key, cy;
+    bubble_item_t         *it;
+    bubble_text_metrics_t  m;
+
+    key = fmax(17.28 * BUBBLE_PT, 2 * r + 4);
+
+    bubble_measure(ctx, label, strlen(label), ctx->base * 0.8, 0, &m);
+
+    if (draw) {
+        if (BUBBLE_A(ctx->theme.key)
+            && bubble_rect(ctx, x, *y, key, key, ctx->theme.key) != 0)
+        {
+            return -1;
+        }
+
+        it = bubble_item(ctx, BUBBLE_ITEM_CIRCLE);
+        if (it == NULL) {
+            return -1;
+        }
+
+        it->x = x + key / 2;
+        it->y = *y + key / 2;
+        it->r = r;
+        it->fill = color;
+        it->opacity = ctx->chart->alpha;
+
+        cy = *y + key / 2 - m.height / 2 + m.ascent;
+
+        if (bubble_text(ctx, x + key + 5.5 * BUBBLE_PT, cy, label,
+                        strlen(label), ctx->base * 0.8, ctx->theme.text,
+                        BUBBLE_ANCHOR_START, 0, 0) != 0)
+        {
+            return -1;
+        }
+    }
+
+    *w = fmax(*w, key + 5.5 * BUBBLE_PT + m.width);
+    *y += key;
+
+    return 0;
+}
+
+
+static int
+bubble_layout_legends(bubble_layout_ctx_t *ctx, double x, double y,
+    int draw, double *w, double *h)
+{
+    size_t                 i;
+    double                 y0, bw, bar, r, t, lx;
+    uint32_t               rgba;
+    const char            *title;
+    bubble_chart_t        *chart = ctx->chart;
+    bubble_text_metrics_t  m;
+
+    y0 = y;
+    bw = 0;
+
+    if (ctx->size_col && ctx->nsize_breaks) {
+        title = chart->size.title.data ? chart->size.title.data
+                                       : ctx->size_col->name.data;
+
+        if (bubble_layout_legend_title(ctx, title, x, &y, draw, &bw) != 0) {
+            return -1;
+        }
+
+        for (i = 0; i < ctx->nsize_breaks; i++) {
+            r = bubble_layout_radius(ctx, ctx->size_breaks[i]);
+
+            if (bubble_layout_legend_entry(ctx, x, &y, draw, &bw, r,
+                                           ctx->theme.point,
+                                           ctx->size_labels[i]) != 0)
+            {
+                return -1;
+            }
+        }
+
+        y += 11 * BUBBLE_PT;
+    }
+
+    if (ctx->color_col && ctx->color_col->type != BUBBLE_COLUMN_EMPTY) {
+        title = chart->color.title.data ? chart->color.title.data
+                                        : ctx->color_col->name.data;
+
+        if (bubble_layout_legend_title(ctx, title, x, &y, draw, &bw) != 0) {
+            return -1;
+        }
+
+        if (ctx->continuous) {
+            /* a colour bar: 1.2 lines wide, 5 lines tall, in flat steps */
+            bar = 5 * 17.28 * BUBBLE_PT;
+            lx = x + 17.28 * BUBBLE_PT + 5.5 * BUBBLE_PT;
+
+            for (i = 0; draw && i < BUBBLE_COLORBAR_STEPS; i++) {
+                t = 1.0 - (i + 0.5) / BUBBLE_COLORBAR_STEPS;
+                bubble_palette_continuous(ctx->palette, t, &rgba);
+
+                if (bubble_rect(ctx, x, y + bar * i / BUBBLE_COLORBAR_STEPS,
+                                17.28 * BUBBLE_PT,
+                                bar / BUBBLE_COLORBAR_STEPS + 0.5, rgba)
+                    != 0)
+                {
+                    return -1;
+                }
+            }
+
+            for (i = 0; i < ctx->ncolor_breaks; i++) {
+                t = (ctx->color_breaks[i] - ctx->color_lo)
+                    / (ctx->color_hi - ctx->color_lo);
+
+                bubble_measure(ctx, ctx->color_labels[i],
+                               strlen(ctx->color_labels[i]),
+                               ctx->base * 0.8, 0, &m);
+
+                if (draw && bubble_text(ctx, lx,
+                                        y + bar * (1 - t) - m.height / 2
+                                        + m.ascent, ctx->color_labels[i],
+                                        strlen(ctx->color_labels[i]),
+                                        ctx->base * 0.8, ctx->theme.text,
+                                        BUBBLE_ANCHOR_START, 0, 0) != 0)
+                {
+                    return -1;
+                }
+
+                bw = fmax(bw, lx - x + m.width);
+            }
+
+            y += bar;
+
+        } else {
+            for (i = 0; i < ctx->ncategories; i++) {
+                char  label[256];
+
+                snprintf(label, sizeof(label), "%.*s",
+                         (int) ctx->categories[i].len,
+                         ctx->categories[i].data);
+
+                if (bubble_layout_legend_entry(ctx, x, &y, draw, &bw,
+                                               4, ctx->category_colors[i],
+                                               label) != 0)
+                {
+                    return -1;
+                }
+            }
+        }
+
+        y += 11 * BUBBLE_PT;
+    }
+
+    *w = bw;
+    *h = (y > y0) ? y - y0 - 11 * BUBBLE_PT : 0;
+
+    return 0;
+}
+
+
+/*
+ * Bubble labels, as geom_text(check_overlap = TRUE) with a little more
+ * effort: largest bubbles first, each label tried above, below, right and
+ * left of its bubble, kept only where it collides with no placed label
+ * and stays inside the panel.  Placed boxes are indexed in a uniform grid
+ * so a check costs the labels of a few cells, not all of them.
+ */
+
+#define BUBBLE_LABELS_MAX        2000       /* labels tried per chart */
+#define BUBBLE_LABEL_CELL        48.0       /* grid cell, px */
+
+typedef struct {
+    double                   x0, y0, x1, y1;
+} bubble_box_t;
+
+typedef struct bubble_box_link_s  bubble_box_link_t;
+
+struct bubble_box_link_s {
+    size_t                   box;
+    bubble_box_link_t       *next;
+};
+
+
+static int
+bubble_layout_labels(bubble_layout_ctx_t *ctx, double px0, double py0,
+    double px1, double py1)
+{
+    int                     cols, rows, cx, cy, c0, c1, r0, r1, k, ok;
+    char                    num[32];
+    size_t                  i, nboxes, nmax, len;
+    double                  size, gap, w, h, asc, x, y;
+    const char             *s;
+    bubble_box_t           *boxes, b;
+    bubble_point_t         *pt;
+    bubble_column_t        *c = ctx->label_col;
+    bubble_box_link_t     **grid, *link;
+    bubble_text_metrics_t   m;
+
+    size = ctx->base * 0.8;
+    gap = 2;
+
+    nmax = ctx->npoints < BUBBLE_LABELS_MAX ? ctx->npoints
+                                            : BUBBLE_LABELS_MAX;
+
+    cols = (int) ((px1 - px0) / BUBBLE_LABEL_CELL) + 1;
+    rows = (int) ((py1 - py0) / BUBBLE_LABEL_CELL) + 1;
+
+    boxes = bubble_alloc(ctx->alloc, nmax * sizeof(bubble_box_t));
+    grid = bubble_calloc(ctx->alloc,
+                         (size_t) cols * rows * sizeof(bubble_box_link_t *));
+    if (boxes == NULL || grid == NULL) {
+        bubble_error_set(ctx->err, 500, "internal", "", "out of memory");
+        return -1;
+    }
+
+    nboxes = 0;
+
+    /* points are sorted largest first already */
+
+    for (i = 0; i < ctx->npoints && i < nmax; i++) {
+        pt = &ctx->points[i];
+
+        if (c->type == BUBBLE_COLUMN_STRING && c->str[pt->row].data) {
+            s = c->str[pt->row].data;
+            len = c->str[pt->row].len;
+
+        } else if (c->type == BUBBLE_COLUMN_NUMBER
+                   && !isnan(c->num[pt->row]))
+        {
+            len = bubble_format_number(c->num[pt->row], num, sizeof(num));
+            s = num;
+
+        } else {
+            continue;
+        }
+
+        bubble_measure(ctx, s, len, size, 0, &m);
+        w = m.width;
+        h = m.height;
+        asc = m.ascent;
+
+        for (k = 0; k < 4; k++) {
+            switch (k) {
+            case 0:                         /* above */
+                b.x0 = pt->x - w / 2;
+                b.y0 = pt->y - pt->r - gap - h;
+                break;
+            case 1:                         /* below */
+                b.x0 = pt->x - w / 2;
+                b.y0 = pt->y + pt->r + gap;
+                break;
+            case 2:                         /* right */
+                b.x0 = pt->x + pt->r + gap;
+                b.y0 = pt->y - h / 2;
+                break;
+            default:                        /* left */
+                b.x0 = pt->x - pt->r - gap - w;
+                b.y0 = pt->y - h / 2;
+                break;
+            }
+
+            b.x1 = b.x0 + w;
+            b.y1 = b.y0 + h;
+
+            if (b.x0 < px0 || b.x1 > px1 || b.y0 < py0 || b.y1 > py1) {
+                continue;
+            }
+
+            c0 = (int) ((b.x0 - px0) / BUBBLE_LABEL_CELL);
+            c1 = (int) ((b.x1 - px0) / BUBBLE_LABEL_CELL);
+            r0 = (int) ((b.y0 - py0) / BUBBLE_LABEL_CELL);
+            r1 = (int) ((b.y1 - py0) / BUBBLE_LABEL_CELL);
+
+            ok = 1;
+
+            for (cy = r0; ok && cy <= r1; cy++) {
+                for (cx = c0; ok && cx <= c1; cx++) {
+                    for (link = grid[cy * cols + cx]; link; link = link->next)
+                    {
+                        bubble_box_t  *o = &boxes[link->box];
+
+                        if (b.x0 < o->x1 && o->x0 < b.x1
+                            && b.y0 < o->y1 && o->y0 < b.y1)
+                        {
+                            ok = 0;
+                            break;
+                        }
+                    }
+                }
+            }
+
+            if (!ok) {
+                continue;
+            }
+
+            boxes[nboxes] = b;
+
+            for (cy = r0; cy <= r1; cy++) {
+                for (cx = c0; cx <= c1; cx++) {
+                    link = bubble_alloc(ctx->alloc, sizeof(bubble_box_link_t));
+                    if (link == NULL) {
+                        bubble_error_set(ctx->err, 500, "internal", "",
+                                         "out of memory");
+                        return -1;
+                    }
+
+                    link->box = nboxes;
+                    link->next = grid[cy * cols + cx];
+                    grid[cy * cols + cx] = link;
+                }
+            }
+
+            nboxes++;
+
+            x = b.x0;
+            y = b.y0 + asc;
+
+            if (bubble_text(ctx, x, y, s, len, size, ctx->theme.text,
+                            BUBBLE_ANCHOR_START, 0, 0) != 0)
+            {
+                return -1;
+            }
+
+            break;
+        }
+    }
+
+    return 0;
+}
+
+
+/* display list */
+
+
+static bubble_item_t *
+bubble_item(bubble_layout_ctx_t *ctx, bubble_item_type_e type)
+{
+    size_t           n;
+    bubble_item_t   *items, *it;
+    bubble_dlist_t  *dl = ctx->dl;
+
+    if (dl->nitems == dl->nalloc) {
+        n = dl->nalloc ? 2 * dl->nalloc : 256;
+
+        items = bubble_alloc(ctx->alloc, n * sizeof(bubble_item_t));
+        if (items == NULL) {
+            bubble_error_set(ctx->err, 500, "internal", "", "out of memory");
+            return NULL;
+        }
+
+        if (dl->nitems) {
+            memcpy(items, dl->items, dl->nitems * sizeof(bubble_item_t));
+        }
+
+        bubble_free(ctx->alloc, dl->items);
+        dl->items = items;
+        dl->nalloc = n;
+    }
+
+    it = &dl->items[dl->nitems++];
+    memset(it, 0, sizeof(bubble_item_t));
+    it->type = type;
+    it->opacity = 1;
+
+    return it;
+}
+
+
+static int
+bubble_text(bubble_layout_ctx_t *ctx, double x, double y, const char *s,
+    size_t len, double size, bubble_rgba_t color, bubble_anchor_e anchor,
+    int rotate, int bold)
+{
+    bubble_item_t  *it;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    it = bubble_item(ctx, BUBBLE_ITEM_TEXT);
+    if (it == NULL) {
+        return -1;
+    }
+
+    /* labels point into buffers that die with the layout: copy */
+    it->text.data = bubble_strndup(ctx->alloc, s, len);
+    if (it->text.data == NULL) {
+        bubble_error_set(ctx->err, 500, "internal", "", "out of memory");
+        return -1;
+    }
+
+    it->text.len = len;
+    it->x = x;
+    it->y = y;
+    it->font_size = size;
+    it->fill = color;
+    it->anchor = anchor;
+    it->rotate = rotate;
+    it->bold = bold;
+
+    ctx->dl->text_bytes += len;
+
+    return 0;
+}
+
+
+static int
+bubble_rect(bubble_layout_ctx_t *ctx, double x, double y, double w, double h,
+    bubble_rgba_t fill)
+{
+    bubble_item_t  *it;
+
+    if (BUBBLE_A(fill) == 0) {
+        return 0;
+    }
+
+    it = bubble_item(ctx, BUBBLE_ITEM_RECT);
+    if (it == NULL) {
+        return -1;
+    }
+
+    it->x = x;
+    it->y = y;
+    it->w = w;
+    it->h = h;
+    it->fill = fill;
+
+    return 0;
+}
+
+
+static int
+bubble_line(bubble_layout_ctx_t *ctx, double x1, double y1, double x2,
+    double y2, bubble_rgba_t color, double width)
+{
+    bubble_item_t  *it;
+
+    if (BUBBLE_A(color) == 0) {
+        return 0;
+    }
+
+    it = bubble_item(ctx, BUBBLE_ITEM_LINE);
+    if (it == NULL) {
+        return -1;
+    }
+
+    it->x = x1;
+    it->y = y1;
+    it->w = x2;
+    it->h = y2;
+    it->stroke = color;
+    it->stroke_width = width;
+
+    return 0;
+}
+
+
+static double
+bubble_measure(bubble_layout_ctx_t *ctx, const char *s, size_t len,
+    double size, int bold, bubble_text_metrics_t *m)
+{
+    bubble_text_measure(ctx->family, size, bold, s, len, m);
+    return m->width;
+}
+
+
+static int
+bubble_point_cmp(const void *a, const void *b)
+{
+    const bubble_point_t  *p = a, *q = b;
+
+    if (p->r != q->r) {
+        return (p->r < q->r) ? 1 : -1;
+    }
+
+    /* equal radii: data order, so output is deterministic */
+    return (p->row > q->row) - (p->row < q->row);
+}
+
+
+static int
+bubble_str_cmp(const void *a, const void *b)
+{
+    const bubble_str_t  *s = a, *t = b;
+    size_t               n;
+    int                  rc;
+
+    n = s->len < t->len ? s->len : t->len;
+    rc = memcmp(s->data, t->data, n);
+
+    return rc ? rc : (s->len > t->len) - (s->len < t->len);
+}

@@ -1,0 +1,90 @@
+/*
+ * ngx_bubble core: the display list between layout and output.
+ *
+ * bubble_layout.c turns a chart model into a flat list of simple shapes in
+ * CSS pixels; bubble_svg.c writes it as SVG.  Only shapes librsvg draws
+ * cheaply: rectangles, lines, circles with fill-opacity, plain text.
+ */
+
+#ifndef _BUBBLE_LAYOUT_H_INCLUDED_
+#define _BUBBLE_LAYOUT_H_INCLUDED_
+
+
+#include "bubble.h"
+
+
+#define BUBBLE_FONT_FAMILY       "DejaVu Sans"
+
+/* ggplot2 sizes are in points; we draw at 96 px per inch */
+#define BUBBLE_PT                (96.0 / 72.0)
+
+
+typedef enum {
+    BUBBLE_ITEM_RECT = 0,
+    BUBBLE_ITEM_LINE,
+    BUBBLE_ITEM_CIRCLE,
+    BUBBLE_ITEM_TEXT
+} bubble_item_type_e;
+
+typedef enum {
+    BUBBLE_ANCHOR_START = 0,
+    BUBBLE_ANCHOR_MIDDLE,
+    BUBBLE_ANCHOR_END
+} bubble_anchor_e;
+
+typedef struct {
+    bubble_item_type_e       type;
+    double                   x, y;          /* rect, line start, centre */
+    double                   w, h;          /* rect size; line end */
+    double                   r;             /* circle radius */
+    bubble_rgba_t            fill;          /* alpha 0: none */
+    bubble_rgba_t            stroke;        /* alpha 0: none */
+    double                   stroke_width;
+    double                   opacity;       /* fill-opacity, 0..1 */
+    bubble_str_t             text;          /* text; circle: tooltip */
+    double                   font_size;     /* px */
+    bubble_anchor_e          anchor;
+    unsigned                 bold:1;
+    unsigned                 rotate:1;      /* -90 degrees about (x, y) */
+} bubble_item_t;
+
+typedef struct {
+    int                      width;         /* CSS px */
+    int                      height;
+    bubble_str_t             font_family;
+    bubble_str_t             title;         /* accessible name */
+    bubble_str_t             desc;
+    bubble_item_t           *items;
+    size_t                   nitems;
+    size_t                   nalloc;
+    size_t                   text_bytes;    /* sum of text lengths */
+    size_t                   dropped_rows;
+} bubble_dlist_t;
+
+
+typedef struct {
+    double                   width;         /* px */
+    double                   height;        /* line height, px */
+    double                   ascent;        /* baseline from the top, px */
+} bubble_text_metrics_t;
+
+
+/* bubble_text.c */
+void bubble_text_measure(const char *family, double size, int bold,
+    const char *text, size_t len, bubble_text_metrics_t *m);
+
+/* bubble_layout.c */
+int bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
+    bubble_dlist_t *dl, bubble_error_t *err);
+
+/* bubble_svg.c */
+int bubble_svg_write(bubble_allocator_t *a, bubble_dlist_t *dl,
+    bubble_output_t *out, bubble_error_t *err);
+
+/* bubble_raster.c */
+int bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,
+    const u_char *svg, size_t len, bubble_output_t *out,
+    bubble_error_t *err);
+
+
+#endif /* _BUBBLE_LAYOUT_H_INCLUDED_ */

@@ -1,0 +1,253 @@
+/*
+ * ngx_bubble core: SVG -> PNG or PDF with librsvg and cairo.
+ *
+ * The pixel buffer and the encoded bytes come from the caller's allocator
+ * (cairo_image_surface_create_for_data on our memory); librsvg's and
+ * cairo's own objects are destroyed on every path.  librsvg is only ever
+ * given SVG that bubble_svg.c wrote, with no base file (only data: URLs
+ * could resolve) and never RSVG_HANDLE_FLAG_UNLIMITED.
+ */
+
+#include <math.h>
+#include <string.h>
+
+#include <cairo.h>
+#include <cairo-pdf.h>
+#include <librsvg/rsvg.h>
+
+#include "bubble.h"
+#include "bubble_layout.h"
+
+
+typedef struct {
+    bubble_allocator_t      *alloc;
+    u_char                  *data;
+    size_t                   len;
+    size_t                   size;
+    unsigned                 failed:1;
+} bubble_stream_t;
+
+
+static cairo_status_t bubble_stream_write(void *closure,
+    const unsigned char *data, unsigned int length);
+static int bubble_raster_svg(RsvgHandle *svg, cairo_t *cr, double width,
+    double height, bubble_error_t *err);
+
+
+int
+bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,
+    const u_char *svg_data, size_t len, bubble_output_t *out,
+    bubble_error_t *err)
+{
+    int               rc, pw, ph, stride;
+    u_char           *pixels;
+    GError           *error;
+    cairo_t          *cr;
+    RsvgHandle       *svg;
+    bubble_stream_t   stream;
+    cairo_status_t    status;
+    cairo_surface_t  *surface;
+
+    error = NULL;
+    svg = rsvg_handle_new_from_data(svg_data, len, &error);
+    if (svg == NULL) {
+        bubble_error_set(err, 500, "render_failed", "",
+                         "rsvg_handle_new_from_data() failed: %s",
+                         error ? error->message : "unknown error");
+        if (error) {
+            g_error_free(error);
+        }
+        return -1;
+    }
+
+    memset(&stream, 0, sizeof(bubble_stream_t));
+    stream.alloc = a;
+
+    surface = NULL;
+    pixels = NULL;
+    rc = -1;
+
+    if (chart->format == BUBBLE_FORMAT_PDF) {
+        /* PDF pages are in points: 1 CSS px = 0.75 pt */
+        surface = cairo_pdf_surface_create_for_stream(bubble_stream_write,
+                                                      &stream,
+                                                      chart->width * 0.75,
+                                                      chart->height * 0.75);
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR,
+                                       "ngx_bubble " BUBBLE_VERSION);
+        /* no creation date: the same spec gives the same bytes */
+        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE,
+                                       "");
+
+    } else {
+        pw = (int) lround(chart->width * chart->scale);
+        ph = (int) lround(chart->height * chart->scale);
+
+        stride = cairo_format_stride_for_width(CAIRO_FORMAT_ARGB32, pw);
+        if (stride < 0) {
+            bubble_error_set(err, 413, "too_large", "width",
+                             "width: %d px is more than cairo draws", pw);
+            goto done;
+        }
+
+        /* zeroed: a transparent background must start transparent */
+        pixels = bubble_calloc(a, (size_t) stride * ph);
+        if (pixels == NULL) {
+            bubble_error_set(err, 500, "internal", "", "out of memory");
+            goto done;
+        }
+
+        surface = cairo_image_surface_create_for_data(pixels,
+                                                      CAIRO_FORMAT_ARGB32,
+                                                      pw, ph, stride);
+    }
+
+    status = cairo_surface_status(surface);
+    if (status != CAIRO_STATUS_SUCCESS) {
+        bubble_error_set(err, 500, "render_failed", "",
+                         "cairo surface failed: %s",
+                         cairo_status_to_string(status));
+        goto done;
+    }
+
+    cr = cairo_create(surface);
+
+    if (chart->format == BUBBLE_FORMAT_PDF) {
+        cairo_scale(cr, 0.75, 0.75);
+    } else {
+        cairo_scale(cr, chart->scale, chart->scale);
+    }
+
+    rc = bubble_raster_svg(svg, cr, chart->width, chart->height, err);
+
+    status = cairo_status(cr);
+    cairo_destroy(cr);
+
+    if (rc != 0) {
+        goto done;
+    }
+
+    if (status != CAIRO_STATUS_SUCCESS) {
+        bubble_error_set(err, 500, "render_failed", "", "cairo failed: %s",
+                         cairo_status_to_string(status));
+        rc = -1;
+        goto done;
+    }
+
+    if (chart->format == BUBBLE_FORMAT_PDF) {
+        cairo_surface_finish(surface);
+        status = cairo_surface_status(surface);
+
+    } else {
+        cairo_surface_flush(surface);
+
+        /* PNG is usually well under a tenth of the raw pixels */
+        stream.size = (size_t) (chart->width * chart->scale)
+                      * (size_t) (chart->height * chart->scale) / 4 + 4096;
+        stream.data = bubble_alloc(a, stream.size);
+        if (stream.data == NULL) {
+            stream.failed = 1;
+        }
+
+        status = stream.failed
+                 ? CAIRO_STATUS_NO_MEMORY
+                 : cairo_surface_write_to_png_stream(surface,
+                                                     bubble_stream_write,
+                                                     &stream);
+    }
+
+    if (status != CAIRO_STATUS_SUCCESS || stream.failed) {
+        bubble_error_set(err, 500, "render_failed", "",
+                         "encoding failed: %s",
+                         cairo_status_to_string(status));
+        rc = -1;
+        goto done;
+    }
+
+    out->data = stream.data;
+    out->len = stream.len;
+    rc = 0;
+
+done:
+
+    if (surface) {
+        cairo_surface_destroy(surface);
+    }
+
+    /* the pixels are dead once encoded: give them back early */
+    bubble_free(a, pixels);
+
+    g_object_unref(svg);
+
+    return rc;
+}
+
+
+static int
+bubble_raster_svg(RsvgHandle *svg, cairo_t *cr, double width, double height,
+    bubble_error_t *err)
+{
+    GError         *error;
+    RsvgRectangle   viewport;
+
+    viewport.x = 0;
+    viewport.y = 0;
+    viewport.width = width;
+    viewport.height = height;
+
+    error = NULL;
+
+    if (!rsvg_handle_render_document(svg, cr, &viewport, &error)) {
+        bubble_error_set(err, 500, "render_failed", "",
+                         "rsvg_handle_render_document() failed: %s",
+                         error ? error->message : "unknown error");
+        if (error) {
+            g_error_free(error);
+        }
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* cairo's write callback: append to a buffer that doubles when full */
+
+static cairo_status_t
+bubble_stream_write(void *closure, const unsigned char *data,
+    unsigned int length)
+{
+    size_t            size;
+    u_char           *p;
+    bubble_stream_t  *s = closure;
+
+    if (s->failed) {
+        return CAIRO_STATUS_WRITE_ERROR;
+    }
+
+    if (s->len + length > s->size) {
+        size = s->size ? s->size : 16384;
+        while (size < s->len + length) {
+            size *= 2;
+        }
+
+        p = bubble_alloc(s->alloc, size);
+        if (p == NULL) {
+            s->failed = 1;
+            return CAIRO_STATUS_WRITE_ERROR;
+        }
+
+        if (s->len) {
+            memcpy(p, s->data, s->len);
+        }
+
+        bubble_free(s->alloc, s->data);
+        s->data = p;
+        s->size = size;
+    }
+
+    memcpy(s->data + s->len, data, length);
+    s->len += length;
+
+    return CAIRO_STATUS_SUCCESS;
+}

@@ -1,0 +1,56 @@
+/*
+ * ngx_bubble core: the render pipeline, model -> display list -> SVG,
+ * then -> PNG or PDF.
+ */
+
+#include "bubble.h"
+#include "bubble_layout.h"
+
+
+int
+bubble_render_svg(bubble_allocator_t *a, bubble_chart_t *chart,
+    bubble_output_t *out, bubble_error_t *err)
+{
+    bubble_dlist_t  dl;
+
+    if (bubble_layout(a, chart, &dl, err) != 0) {
+        return -1;
+    }
+
+    if (bubble_svg_write(a, &dl, out, err) != 0) {
+        return -1;
+    }
+
+    out->dropped_rows = dl.dropped_rows;
+
+    /* the display list is dead once written */
+    bubble_free(a, dl.items);
+
+    return 0;
+}
+
+
+int
+bubble_render(bubble_allocator_t *a, bubble_chart_t *chart,
+    bubble_output_t *out, bubble_error_t *err)
+{
+    bubble_output_t  svg;
+
+    if (bubble_render_svg(a, chart, &svg, err) != 0) {
+        return -1;
+    }
+
+    if (chart->format == BUBBLE_FORMAT_SVG) {
+        *out = svg;
+        return 0;
+    }
+
+    if (bubble_raster(a, chart, svg.data, svg.len, out, err) != 0) {
+        return -1;
+    }
+
+    out->dropped_rows = svg.dropped_rows;
+    bubble_free(a, svg.data);
+
+    return 0;
+}
