@@ -1,0 +1,573 @@
+
+/*
+ * ngx_bubble: the content handler.
+ *
+ * POST: the body is read by nginx, then fed to the streaming spec parser
+ * chunk by chunk (from memory or from the temp file).  GET/HEAD: the spec
+ * comes from the "spec" argument.  Each request owns one pool for its
+ * render, destroyed by a cleanup on r->pool whatever happens.
+ */
+
+
+#include "ngx_http_bubble_module.h"
+
+
+#define NGX_HTTP_BUBBLE_FILE_CHUNK  65536    /* bytes read per temp-file read */
+
+
+static ngx_http_bubble_ctx_t *ngx_http_bubble_create_ctx(
+    ngx_http_request_t *r);
+static void ngx_http_bubble_cleanup(void *data);
+static void *ngx_http_bubble_palloc(void *data, size_t size);
+static void ngx_http_bubble_pfree(void *data, void *p);
+static ngx_int_t ngx_http_bubble_content_type_ok(ngx_http_request_t *r);
+static void ngx_http_bubble_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_bubble_parse_body(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+static ngx_int_t ngx_http_bubble_parse_arg(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+static ngx_int_t ngx_http_bubble_process(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+static ngx_int_t ngx_http_bubble_send_image(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+static ngx_int_t ngx_http_bubble_send_error(ngx_http_request_t *r,
+    bubble_error_t *err);
+static u_char *ngx_http_bubble_json_string(u_char *p, u_char *last,
+    const char *s);
+
+
+static ngx_str_t  ngx_http_bubble_types[] = {
+    ngx_string("image/png"),
+    ngx_string("image/svg+xml"),
+    ngx_string("application/pdf")
+};
+
+
+ngx_int_t
+ngx_http_bubble_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                    rc;
+    bubble_error_t               err;
+    ngx_http_bubble_ctx_t       *ctx;
+    ngx_http_bubble_loc_conf_t  *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
+
+    if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD|NGX_HTTP_POST))) {
+        ngx_memzero(&err, sizeof(bubble_error_t));
+        err.offset = -1;
+        bubble_error_set(&err, NGX_HTTP_NOT_ALLOWED, "method_not_allowed",
+                         "", "use GET or HEAD with a chart URL, or POST a "
+                         "JSON spec");
+        ngx_http_discard_request_body(r);
+        return ngx_http_bubble_send_error(r, &err);
+    }
+
+    ctx = ngx_http_bubble_create_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (r->method & NGX_HTTP_POST) {
+
+        if (ngx_http_bubble_content_type_ok(r) != NGX_OK) {
+            bubble_error_set(&ctx->err, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                             "unsupported_media_type", "",
+                             "send the spec as application/json");
+            ngx_http_discard_request_body(r);
+            return ngx_http_bubble_send_error(r, &ctx->err);
+        }
+
+        /* refuse before reading a byte when the length is declared */
+        if (r->headers_in.content_length_n > (off_t) blcf->max_body_size) {
+            bubble_error_set(&ctx->err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                             "too_large", "", "body of %" PRId64 " bytes, "
+                             "the limit is %zu (bubble_max_body_size)",
+                             (int64_t) r->headers_in.content_length_n,
+                             blcf->max_body_size);
+            ngx_http_discard_request_body(r);
+            return ngx_http_bubble_send_error(r, &ctx->err);
+        }
+
+        rc = ngx_http_read_client_request_body(r,
+                                               ngx_http_bubble_body_handler);
+        if (rc >= NGX_HTTP_SPECIAL_RESPONSE) {
+            return rc;
+        }
+
+        return NGX_DONE;
+    }
+
+    rc = ngx_http_discard_request_body(r);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    if (ngx_http_bubble_parse_arg(r, ctx) != NGX_OK) {
+        return ngx_http_bubble_send_error(r, &ctx->err);
+    }
+
+    return ngx_http_bubble_process(r, ctx);
+}
+
+
+static ngx_http_bubble_ctx_t *
+ngx_http_bubble_create_ctx(ngx_http_request_t *r)
+{
+    ngx_pool_t                  *pool;
+    ngx_http_bubble_ctx_t       *ctx;
+    ngx_pool_cleanup_t          *cln;
+    ngx_http_bubble_loc_conf_t  *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bubble_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    /*
+     * The render's own pool: a render thread may use it while the event
+     * loop uses r->pool.  It dies with the request, whatever the path.
+     */
+    pool = ngx_create_pool(NGX_DEFAULT_POOL_SIZE, r->connection->log);
+    if (pool == NULL) {
+        return NULL;
+    }
+
+    cln->handler = ngx_http_bubble_cleanup;
+    cln->data = pool;
+
+    ctx->pool = pool;
+    ctx->alloc.alloc = ngx_http_bubble_palloc;
+    ctx->alloc.free = ngx_http_bubble_pfree;
+    ctx->alloc.data = pool;
+    ctx->err.offset = -1;
+
+    bubble_limits_default(&ctx->limits);
+    ctx->limits.max_points = blcf->max_points;
+    ctx->limits.max_pixels = blcf->max_pixels;
+
+    ctx->format = -1;
+
+    if (r->exten.len == 3) {
+        if (ngx_strncasecmp(r->exten.data, (u_char *) "png", 3) == 0) {
+            ctx->format = BUBBLE_FORMAT_PNG;
+
+        } else if (ngx_strncasecmp(r->exten.data, (u_char *) "svg", 3) == 0) {
+            ctx->format = BUBBLE_FORMAT_SVG;
+
+        } else if (ngx_strncasecmp(r->exten.data, (u_char *) "pdf", 3) == 0) {
+            ctx->format = BUBBLE_FORMAT_PDF;
+        }
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_bubble_module);
+
+    return ctx;
+}
+
+
+static void
+ngx_http_bubble_cleanup(void *data)
+{
+    ngx_destroy_pool(data);
+}
+
+
+static void *
+ngx_http_bubble_palloc(void *data, size_t size)
+{
+    return ngx_palloc(data, size);
+}
+
+
+static void
+ngx_http_bubble_pfree(void *data, void *p)
+{
+    /* returns large blocks (pixels, SVG) at once; small ones stay */
+    (void) ngx_pfree(data, p);
+}
+
+
+static ngx_int_t
+ngx_http_bubble_content_type_ok(ngx_http_request_t *r)
+{
+    u_char  *p, *last;
+    size_t   len;
+
+    if (r->headers_in.content_type == NULL) {
+        return NGX_OK;
+    }
+
+    p = r->headers_in.content_type->value.data;
+    last = p + r->headers_in.content_type->value.len;
+
+    for (len = 0; p + len < last && p[len] != ';' && p[len] != ' '; len++) {
+        /* void */
+    }
+
+    if ((len == 16 && ngx_strncasecmp(p, (u_char *) "application/json", 16)
+                      == 0)
+        || (len == 9 && ngx_strncasecmp(p, (u_char *) "text/json", 9) == 0)
+        || (len > 5 && ngx_strncasecmp(p + len - 5, (u_char *) "+json", 5)
+                       == 0))
+    {
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}
+
+
+static void
+ngx_http_bubble_body_handler(ngx_http_request_t *r)
+{
+    ngx_http_bubble_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_bubble_module);
+
+    if (ngx_http_bubble_parse_body(r, ctx) != NGX_OK) {
+        ngx_http_finalize_request(r,
+                                  ngx_http_bubble_send_error(r, &ctx->err));
+        return;
+    }
+
+    ngx_http_finalize_request(r, ngx_http_bubble_process(r, ctx));
+}
+
+
+/* feed the body to the parser as it lies: memory buffers, or the file */
+
+static ngx_int_t
+ngx_http_bubble_parse_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+{
+    off_t                        total, offset;
+    u_char                      *chunk;
+    size_t                       len;
+    ssize_t                      n;
+    ngx_buf_t                   *b;
+    ngx_chain_t                 *cl;
+    bubble_spec_parser_t        *parser;
+    ngx_http_bubble_loc_conf_t  *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
+
+    parser = bubble_spec_parser_create(&ctx->alloc, &ctx->limits, &ctx->err);
+    if (parser == NULL) {
+        bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                         "internal", "", "out of memory");
+        return NGX_ERROR;
+    }
+
+    total = 0;
+    chunk = NULL;
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL;
+         cl;
+         cl = cl->next)
+    {
+        b = cl->buf;
+
+        len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos)
+                                   : (size_t) (b->file_last - b->file_pos);
+        total += len;
+
+        /* a chunked body declares no length: count it */
+        if (total > (off_t) blcf->max_body_size) {
+            bubble_error_set(&ctx->err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                             "too_large", "", "body over %zu bytes "
+                             "(bubble_max_body_size)", blcf->max_body_size);
+            goto failed;
+        }
+
+        if (ngx_buf_in_memory(b)) {
+            if (bubble_spec_parser_feed(parser, b->pos, len) != 0) {
+                goto failed;
+            }
+
+            continue;
+        }
+
+        if (!b->in_file) {
+            continue;
+        }
+
+        if (chunk == NULL) {
+            chunk = ngx_palloc(ctx->pool, NGX_HTTP_BUBBLE_FILE_CHUNK);
+            if (chunk == NULL) {
+                goto nomem;
+            }
+        }
+
+        for (offset = b->file_pos; offset < b->file_last; offset += n) {
+            len = ngx_min(NGX_HTTP_BUBBLE_FILE_CHUNK,
+                          (size_t) (b->file_last - offset));
+
+            n = ngx_read_file(b->file, chunk, len, offset);
+            if (n <= 0) {
+                bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                 "internal", "", "reading the body's temp "
+                                 "file failed");
+                goto failed;
+            }
+
+            if (bubble_spec_parser_feed(parser, chunk, n) != 0) {
+                goto failed;
+            }
+        }
+    }
+
+    ctx->chart = bubble_spec_parser_finish(parser);
+    bubble_spec_parser_destroy(parser);
+
+    return ctx->chart ? NGX_OK : NGX_ERROR;
+
+nomem:
+
+    bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                     "", "out of memory");
+
+failed:
+
+    bubble_spec_parser_destroy(parser);
+    return NGX_ERROR;
+}
+
+
+/* GET /chart.png?spec=<percent-encoded JSON> */
+
+static ngx_int_t
+ngx_http_bubble_parse_arg(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+{
+    u_char     *dst, *src;
+    ngx_str_t   value;
+
+    if (ngx_http_arg(r, (u_char *) "spec", 4, &value) != NGX_OK
+        || value.len == 0)
+    {
+        bubble_error_set(&ctx->err, NGX_HTTP_BAD_REQUEST, "invalid_spec",
+                         "spec", "spec: required (GET /chart.png?spec=<JSON>,"
+                         " or POST the JSON)");
+        return NGX_ERROR;
+    }
+
+    dst = ngx_pnalloc(ctx->pool, value.len);
+    if (dst == NULL) {
+        bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                         "internal", "", "out of memory");
+        return NGX_ERROR;
+    }
+
+    src = value.data;
+    value.data = dst;
+    ngx_unescape_uri(&dst, &src, value.len, 0);
+    value.len = dst - value.data;
+
+    ctx->chart = bubble_spec_parse(&ctx->alloc, &ctx->limits, value.data,
+                                   value.len, &ctx->err);
+
+    return ctx->chart ? NGX_OK : NGX_ERROR;
+}
+
+
+static ngx_int_t
+ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+{
+    /* SPEC.md: a URL extension wins over the "format" field */
+    if (ctx->format >= 0) {
+        ctx->chart->format = ctx->format;
+    }
+
+    if (bubble_render(&ctx->alloc, ctx->chart, &ctx->out, &ctx->err) != 0) {
+        return ngx_http_bubble_send_error(r, &ctx->err);
+    }
+
+    return ngx_http_bubble_send_image(r, ctx);
+}
+
+
+static ngx_int_t
+ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+{
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    r->headers_out.status = NGX_HTTP_OK;
+    r->headers_out.content_type = ngx_http_bubble_types[ctx->chart->format];
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = ctx->out.len;
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "X-Bubble-Dropped-Rows");
+
+    h->value.data = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN);
+    if (h->value.data == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->value.len = ngx_sprintf(h->value.data, "%uz", ctx->out.dropped_rows)
+                   - h->value.data;
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    b = ngx_calloc_buf(r->pool);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the bytes live in ctx->pool, which lives as long as the request */
+    b->pos = ctx->out.data;
+    b->last = ctx->out.data + ctx->out.len;
+    b->memory = 1;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * SPEC.md's error body:
+ * {"error": "...", "message": "...", "path": "...", "offset": N | null}
+ */
+
+static ngx_int_t
+ngx_http_bubble_send_error(ngx_http_request_t *r, bubble_error_t *err)
+{
+    size_t            len;
+    u_char           *p, *last;
+    ngx_int_t         rc;
+    ngx_buf_t        *b;
+    ngx_uint_t        level;
+    ngx_chain_t       out;
+    ngx_table_elt_t  *h;
+
+    if (err->code == NULL) {
+        bubble_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
+                         "unknown error");
+    }
+
+    level = (err->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
+                                                            : NGX_LOG_INFO;
+
+    ngx_log_error(level, r->connection->log, 0, "bubble: %s: %s",
+                  err->code, err->message);
+
+    /* every byte escaped as \u00XX at worst */
+    len = sizeof("{\"error\":\"\",\"message\":\"\",\"path\":\"\","
+                 "\"offset\":}\n") + NGX_OFF_T_LEN
+          + 6 * (ngx_strlen(err->code) + ngx_strlen(err->message)
+                 + ngx_strlen(err->path));
+
+    b = ngx_create_temp_buf(r->pool, len);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = b->pos;
+    last = b->end;
+
+    p = ngx_cpymem(p, "{\"error\":", 9);
+    p = ngx_http_bubble_json_string(p, last, err->code);
+    p = ngx_cpymem(p, ",\"message\":", 11);
+    p = ngx_http_bubble_json_string(p, last, err->message);
+    p = ngx_cpymem(p, ",\"path\":", 8);
+    p = ngx_http_bubble_json_string(p, last, err->path);
+
+    if (err->offset >= 0) {
+        p = ngx_sprintf(p, ",\"offset\":%l}\n", err->offset);
+    } else {
+        p = ngx_cpymem(p, ",\"offset\":null}\n", 16);
+    }
+
+    b->last = p;
+    b->last_buf = (r == r->main) ? 1 : 0;
+    b->last_in_chain = 1;
+
+    r->headers_out.status = err->status;
+    ngx_str_set(&r->headers_out.content_type, "application/json");
+    r->headers_out.content_type_len = r->headers_out.content_type.len;
+    r->headers_out.content_type_lowcase = NULL;
+    r->headers_out.content_length_n = b->last - b->pos;
+
+    /* errors are about this request: never cache them */
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    ngx_str_set(&h->value, "no-store");
+
+    if (err->status == NGX_HTTP_NOT_ALLOWED) {
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Allow");
+        ngx_str_set(&h->value, "GET, HEAD, POST");
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+static u_char *
+ngx_http_bubble_json_string(u_char *p, u_char *last, const char *s)
+{
+    u_char  c;
+
+    *p++ = '"';
+
+    while (*s && p < last - 8) {
+        c = (u_char) *s++;
+
+        if (c == '"' || c == '\\') {
+            *p++ = '\\';
+            *p++ = c;
+
+        } else if (c < 0x20) {
+            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) c);
+
+        } else {
+            *p++ = c;
+        }
+    }
+
+    *p++ = '"';
+
+    return p;
+}

@@ -1,0 +1,176 @@
+
+/*
+ * ngx_bubble: bubble charts rendered inside nginx workers.
+ * Directives, configuration and process hooks.
+ */
+
+
+#include <malloc.h>
+
+#include "ngx_http_bubble_module.h"
+
+
+static void *ngx_http_bubble_create_loc_conf(ngx_conf_t *cf);
+static char *ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent,
+    void *child);
+static char *ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_bubble_init_process(ngx_cycle_t *cycle);
+
+
+static ngx_conf_num_bounds_t  ngx_http_bubble_max_points_bounds = {
+    ngx_conf_check_num_bounds, 1, 10000000
+};
+
+
+static ngx_command_t  ngx_http_bubble_commands[] = {
+
+    { ngx_string("bubble"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_bubble,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bubble_max_body_size"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, max_body_size),
+      NULL },
+
+    { ngx_string("bubble_max_points"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, max_points),
+      &ngx_http_bubble_max_points_bounds },
+
+    { ngx_string("bubble_max_pixels"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, max_pixels),
+      NULL },
+
+      ngx_null_command
+};
+
+
+static ngx_http_module_t  ngx_http_bubble_module_ctx = {
+    NULL,                                  /* preconfiguration */
+    NULL,                                  /* postconfiguration */
+
+    NULL,                                  /* create main configuration */
+    NULL,                                  /* init main configuration */
+
+    NULL,                                  /* create server configuration */
+    NULL,                                  /* merge server configuration */
+
+    ngx_http_bubble_create_loc_conf,       /* create location configuration */
+    ngx_http_bubble_merge_loc_conf         /* merge location configuration */
+};
+
+
+ngx_module_t  ngx_http_bubble_module = {
+    NGX_MODULE_V1,
+    &ngx_http_bubble_module_ctx,           /* module context */
+    ngx_http_bubble_commands,              /* module directives */
+    NGX_HTTP_MODULE,                       /* module type */
+    NULL,                                  /* init master */
+    NULL,                                  /* init module */
+    ngx_http_bubble_init_process,          /* init process */
+    NULL,                                  /* init thread */
+    NULL,                                  /* exit thread */
+    NULL,                                  /* exit process */
+    NULL,                                  /* exit master */
+    NGX_MODULE_V1_PADDING
+};
+
+
+static void *
+ngx_http_bubble_create_loc_conf(ngx_conf_t *cf)
+{
+    ngx_http_bubble_loc_conf_t  *conf;
+
+    conf = ngx_pcalloc(cf->pool, sizeof(ngx_http_bubble_loc_conf_t));
+    if (conf == NULL) {
+        return NULL;
+    }
+
+    conf->enable = NGX_CONF_UNSET;
+    conf->max_body_size = NGX_CONF_UNSET_SIZE;
+    conf->max_points = NGX_CONF_UNSET_UINT;
+    conf->max_pixels = NGX_CONF_UNSET_SIZE;
+
+    return conf;
+}
+
+
+static char *
+ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
+{
+    ngx_http_bubble_loc_conf_t  *prev = parent;
+    ngx_http_bubble_loc_conf_t  *conf = child;
+
+    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+
+    /* as nginx's client_max_body_size: 1m */
+    ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
+                              1024 * 1024);
+
+    ngx_conf_merge_uint_value(conf->max_points, prev->max_points, 50000);
+
+    /* 16m pixels = 64 MiB of ARGB32, e.g. 4096 x 4096 */
+    ngx_conf_merge_size_value(conf->max_pixels, prev->max_pixels,
+                              16 * 1024 * 1024);
+
+    if (conf->max_pixels < 256) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bubble_max_pixels\" must be at least 256");
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+static char *
+ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bubble_loc_conf_t  *blcf = conf;
+
+    ngx_http_core_loc_conf_t  *clcf;
+
+    if (blcf->enable != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    blcf->enable = 1;
+
+    clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+    clcf->handler = ngx_http_bubble_handler;
+
+    return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_bubble_init_process(ngx_cycle_t *cycle)
+{
+    /*
+     * glibc raises its mmap threshold after a large free (up to 32 MiB),
+     * after which freed pixel buffers stay in the heap.  Fixed values keep
+     * buffers over 256 KiB in their own mappings, returned on free; two
+     * arenas bound what render threads keep (measured in DESIGN.md:
+     * RssAnon 19.0 MB -> 5.4 MB over 150 renders).  Workers are forked,
+     * so MALLOC_* environment variables are not reliable: set them here.
+     */
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    mallopt(M_ARENA_MAX, 2);
+
+    /* fontconfig and pango caches: 8-27 ms on the first text otherwise */
+    bubble_warm_up();
+
+    return NGX_OK;
+}

@@ -1,0 +1,44 @@
+
+/*
+ * ngx_bubble: bubble charts rendered inside nginx workers.
+ * The glue's shared declarations.
+ */
+
+
+#ifndef _NGX_HTTP_BUBBLE_MODULE_H_INCLUDED_
+#define _NGX_HTTP_BUBBLE_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "bubble.h"
+
+
+typedef struct {
+    ngx_flag_t                enable;
+    size_t                    max_body_size;    /* bytes */
+    ngx_uint_t                max_points;       /* rows */
+    size_t                    max_pixels;       /* width*height*scale^2 */
+} ngx_http_bubble_loc_conf_t;
+
+
+typedef struct {
+    ngx_pool_t               *pool;         /* the render's own pool */
+    bubble_allocator_t        alloc;
+    bubble_limits_t           limits;
+    bubble_error_t            err;
+    bubble_chart_t           *chart;
+    bubble_output_t           out;
+    ngx_int_t                 format;       /* from the URL, or -1 */
+} ngx_http_bubble_ctx_t;
+
+
+extern ngx_module_t  ngx_http_bubble_module;
+
+
+ngx_int_t ngx_http_bubble_handler(ngx_http_request_t *r);
+
+
+#endif /* _NGX_HTTP_BUBBLE_MODULE_H_INCLUDED_ */
