@@ -455,13 +455,10 @@ ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 static ngx_int_t
 ngx_http_bubble_send_error(ngx_http_request_t *r, bubble_error_t *err)
 {
-    size_t            len;
-    u_char           *p, *last;
     ngx_int_t         rc;
     ngx_buf_t        *b;
     ngx_uint_t        level;
     ngx_chain_t       out;
-    ngx_table_elt_t  *h;
 
     if (err->code == NULL) {
         bubble_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
@@ -474,6 +471,44 @@ ngx_http_bubble_send_error(ngx_http_request_t *r, bubble_error_t *err)
     ngx_log_error(level, r->connection->log, 0, "bubble: %s: %s",
                   err->code, err->message);
 
+    b = ngx_http_bubble_error_buf(r, err);
+    if (b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    r->headers_out.status = err->status;
+
+    if (ngx_http_bubble_error_headers(r, err->status, b->last - b->pos)
+        != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_send_header(r);
+
+    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
+        return rc;
+    }
+
+    out.buf = b;
+    out.next = NULL;
+
+    return ngx_http_output_filter(r, &out);
+}
+
+
+/*
+ * SPEC.md's error body:
+ * {"error": "...", "message": "...", "path": "...", "offset": N | null}
+ */
+
+ngx_buf_t *
+ngx_http_bubble_error_buf(ngx_http_request_t *r, bubble_error_t *err)
+{
+    size_t      len;
+    u_char     *p, *last;
+    ngx_buf_t  *b;
+
     /* every byte escaped as \u00XX at worst */
     len = sizeof("{\"error\":\"\",\"message\":\"\",\"path\":\"\","
                  "\"offset\":}\n") + NGX_OFF_T_LEN
@@ -482,7 +517,7 @@ ngx_http_bubble_send_error(ngx_http_request_t *r, bubble_error_t *err)
 
     b = ngx_create_temp_buf(r->pool, len);
     if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     p = b->pos;
@@ -505,26 +540,35 @@ ngx_http_bubble_send_error(ngx_http_request_t *r, bubble_error_t *err)
     b->last_buf = (r == r->main) ? 1 : 0;
     b->last_in_chain = 1;
 
-    r->headers_out.status = err->status;
+    return b;
+}
+
+
+ngx_int_t
+ngx_http_bubble_error_headers(ngx_http_request_t *r, ngx_uint_t status,
+    size_t len)
+{
+    ngx_table_elt_t  *h;
+
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = b->last - b->pos;
+    r->headers_out.content_length_n = len;
 
     /* errors are about this request: never cache them */
     h = ngx_list_push(&r->headers_out.headers);
     if (h == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NGX_ERROR;
     }
 
     h->hash = 1;
     ngx_str_set(&h->key, "Cache-Control");
     ngx_str_set(&h->value, "no-store");
 
-    if (err->status == NGX_HTTP_NOT_ALLOWED) {
+    if (status == NGX_HTTP_NOT_ALLOWED) {
         h = ngx_list_push(&r->headers_out.headers);
         if (h == NULL) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_ERROR;
         }
 
         h->hash = 1;
@@ -532,16 +576,7 @@ ngx_http_bubble_send_error(ngx_http_request_t *r, bubble_error_t *err)
         ngx_str_set(&h->value, "GET, HEAD, POST");
     }
 
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return NGX_OK;
 }
 
 

@@ -58,7 +58,7 @@ static ngx_command_t  ngx_http_bubble_commands[] = {
 
 static ngx_http_module_t  ngx_http_bubble_module_ctx = {
     NULL,                                  /* preconfiguration */
-    NULL,                                  /* postconfiguration */
+    ngx_http_bubble_filter_init,           /* postconfiguration */
 
     NULL,                                  /* create main configuration */
     NULL,                                  /* init main configuration */
@@ -112,7 +112,12 @@ ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_http_bubble_loc_conf_t  *prev = parent;
     ngx_http_bubble_loc_conf_t  *conf = child;
 
-    ngx_conf_merge_value(conf->enable, prev->enable, 0);
+    ngx_http_core_loc_conf_t  *clcf;
+
+    /* like a content handler, "bubble" is not inherited by inner locations */
+    if (conf->enable == NGX_CONF_UNSET) {
+        conf->enable = 0;
+    }
 
     /* as nginx's client_max_body_size: 1m */
     ngx_conf_merge_size_value(conf->max_body_size, prev->max_body_size,
@@ -123,6 +128,21 @@ ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* 16m pixels = 64 MiB of ARGB32, e.g. 4096 x 4096 */
     ngx_conf_merge_size_value(conf->max_pixels, prev->max_pixels,
                               16 * 1024 * 1024);
+
+    /*
+     * nginx refuses bodies over client_max_body_size before the handler
+     * runs: let bodies up to our own limit through (the filter turns
+     * nginx's 413 for larger ones into JSON).
+     */
+    if (conf->enable) {
+        clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
+
+        if (clcf->client_max_body_size
+            && clcf->client_max_body_size < (off_t) conf->max_body_size)
+        {
+            clcf->client_max_body_size = conf->max_body_size;
+        }
+    }
 
     if (conf->max_pixels < 256) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

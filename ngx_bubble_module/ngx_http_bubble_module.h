@@ -32,6 +32,7 @@ typedef struct {
     bubble_chart_t           *chart;
     bubble_output_t           out;
     ngx_int_t                 format;       /* from the URL, or -1 */
+    ngx_buf_t                *rewrite;      /* JSON for nginx's own 413 */
 } ngx_http_bubble_ctx_t;
 
 
@@ -39,6 +40,11 @@ extern ngx_module_t  ngx_http_bubble_module;
 
 
 ngx_int_t ngx_http_bubble_handler(ngx_http_request_t *r);
+ngx_buf_t *ngx_http_bubble_error_buf(ngx_http_request_t *r,
+    bubble_error_t *err);
+ngx_int_t ngx_http_bubble_error_headers(ngx_http_request_t *r,
+    ngx_uint_t status, size_t len);
+ngx_int_t ngx_http_bubble_filter_init(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_BUBBLE_MODULE_H_INCLUDED_ */

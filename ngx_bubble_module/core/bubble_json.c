@@ -21,6 +21,8 @@
 
 #define BUBBLE_COLUMN_MIN       16          /* first column capacity */
 
+#define bubble_min_size(a, b)      ((a) < (b) ? (a) : (b))
+
 typedef enum {
     BUBBLE_DATA_NONE = 0,                   /* not inside "data" */
     BUBBLE_DATA_NEXT,                       /* "data" key seen */
@@ -229,7 +231,11 @@ bubble_spec_parser_status(bubble_spec_parser_t *p, yajl_status rc,
 
     bubble_error_set(p->err, 400, "invalid_json", "", "%s",
                      msg ? (char *) msg : "parse error");
-    p->err->offset = (long) (p->consumed + yajl_get_bytes_consumed(p->yajl));
+
+    /* at the end of input yajl counts one byte past it: clamp */
+    p->err->offset = (long) (p->consumed
+                             + bubble_min_size(yajl_get_bytes_consumed(p->yajl),
+                                            len));
 
     if (msg != NULL) {
         yajl_free_error(p->yajl, msg);
