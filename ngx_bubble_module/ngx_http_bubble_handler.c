@@ -30,8 +30,7 @@ static ngx_int_t ngx_http_bubble_process(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 static ngx_int_t ngx_http_bubble_send_image(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
-static ngx_int_t ngx_http_bubble_send_error(ngx_http_request_t *r,
-    bubble_error_t *err);
+
 static u_char *ngx_http_bubble_json_string(u_char *p, u_char *last,
     const char *s);
 
@@ -379,12 +378,51 @@ ngx_http_bubble_parse_arg(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 static ngx_int_t
 ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
+#if (NGX_THREADS)
+    ngx_int_t  rc;
+#endif
+
     /* SPEC.md: a URL extension wins over the "format" field */
     if (ctx->format >= 0) {
         ctx->chart->format = ctx->format;
     }
 
-    if (bubble_render(&ctx->alloc, ctx->chart, &ctx->out, &ctx->err) != 0) {
+#if (NGX_THREADS)
+    rc = ngx_http_bubble_thread_post(r, ctx);
+
+    if (rc == NGX_DONE) {
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_ERROR) {
+        return ngx_http_bubble_send_error(r, &ctx->err);
+    }
+
+    /* NGX_DECLINED: no thread pool here, render inline */
+#endif
+
+    ngx_http_bubble_render(ctx);
+
+    return ngx_http_bubble_finish(r, ctx);
+}
+
+
+/* the render itself: touches only ctx and its pool, so a thread may run it */
+
+void
+ngx_http_bubble_render(ngx_http_bubble_ctx_t *ctx)
+{
+    ctx->render_rc = bubble_render(&ctx->alloc, ctx->chart, &ctx->out,
+                                   &ctx->err);
+}
+
+
+/* back on the event loop: the image, or the error the render met */
+
+ngx_int_t
+ngx_http_bubble_finish(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+{
+    if (ctx->render_rc != 0) {
         return ngx_http_bubble_send_error(r, &ctx->err);
     }
 
@@ -452,7 +490,7 @@ ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
  * {"error": "...", "message": "...", "path": "...", "offset": N | null}
  */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_bubble_send_error(ngx_http_request_t *r, bubble_error_t *err)
 {
     ngx_int_t         rc;
@@ -564,6 +602,18 @@ ngx_http_bubble_error_headers(ngx_http_request_t *r, ngx_uint_t status,
     h->hash = 1;
     ngx_str_set(&h->key, "Cache-Control");
     ngx_str_set(&h->value, "no-store");
+
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
+        /* refusals are about load: worth retrying soon, in seconds */
+        h = ngx_list_push(&r->headers_out.headers);
+        if (h == NULL) {
+            return NGX_ERROR;
+        }
+
+        h->hash = 1;
+        ngx_str_set(&h->key, "Retry-After");
+        ngx_str_set(&h->value, "1");
+    }
 
     if (status == NGX_HTTP_NOT_ALLOWED) {
         h = ngx_list_push(&r->headers_out.headers);

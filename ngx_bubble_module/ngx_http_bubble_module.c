@@ -45,6 +45,15 @@ static ngx_command_t  ngx_http_bubble_commands[] = {
       offsetof(ngx_http_bubble_loc_conf_t, max_points),
       &ngx_http_bubble_max_points_bounds },
 
+#if (NGX_THREADS)
+    { ngx_string("bubble_thread_pool"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bubble_thread_pool,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+#endif
+
     { ngx_string("bubble_max_pixels"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -101,6 +110,9 @@ ngx_http_bubble_create_loc_conf(ngx_conf_t *cf)
     conf->max_body_size = NGX_CONF_UNSET_SIZE;
     conf->max_points = NGX_CONF_UNSET_UINT;
     conf->max_pixels = NGX_CONF_UNSET_SIZE;
+#if (NGX_THREADS)
+    conf->thread_pool = NGX_CONF_UNSET_PTR;
+#endif
 
     return conf;
 }
@@ -143,6 +155,11 @@ ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
             clcf->client_max_body_size = conf->max_body_size;
         }
     }
+
+#if (NGX_THREADS)
+    /* no pool: renders run inline, on the event loop */
+    ngx_conf_merge_ptr_value(conf->thread_pool, prev->thread_pool, NULL);
+#endif
 
     if (conf->max_pixels < 256) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

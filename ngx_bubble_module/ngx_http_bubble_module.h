@@ -21,6 +21,9 @@ typedef struct {
     size_t                    max_body_size;    /* bytes */
     ngx_uint_t                max_points;       /* rows */
     size_t                    max_pixels;       /* width*height*scale^2 */
+#if (NGX_THREADS)
+    ngx_thread_pool_t        *thread_pool;      /* NULL: render inline */
+#endif
 } ngx_http_bubble_loc_conf_t;
 
 
@@ -33,6 +36,8 @@ typedef struct {
     bubble_output_t           out;
     ngx_int_t                 format;       /* from the URL, or -1 */
     ngx_buf_t                *rewrite;      /* JSON for nginx's own 413 */
+    int                       render_rc;    /* bubble_render()'s result */
+    const char               *reject_reason;    /* "memory", "queue", ... */
 } ngx_http_bubble_ctx_t;
 
 
@@ -40,11 +45,23 @@ extern ngx_module_t  ngx_http_bubble_module;
 
 
 ngx_int_t ngx_http_bubble_handler(ngx_http_request_t *r);
+void ngx_http_bubble_render(ngx_http_bubble_ctx_t *ctx);
+ngx_int_t ngx_http_bubble_finish(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+ngx_int_t ngx_http_bubble_send_error(ngx_http_request_t *r,
+    bubble_error_t *err);
 ngx_buf_t *ngx_http_bubble_error_buf(ngx_http_request_t *r,
     bubble_error_t *err);
 ngx_int_t ngx_http_bubble_error_headers(ngx_http_request_t *r,
     ngx_uint_t status, size_t len);
 ngx_int_t ngx_http_bubble_filter_init(ngx_conf_t *cf);
+
+#if (NGX_THREADS)
+ngx_int_t ngx_http_bubble_thread_post(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+char *ngx_http_bubble_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+#endif
 
 
 #endif /* _NGX_HTTP_BUBBLE_MODULE_H_INCLUDED_ */

@@ -1,0 +1,139 @@
+
+/*
+ * ngx_bubble: renders in an nginx thread pool.
+ *
+ * The task carries only the request's bubble ctx; the thread renders with
+ * ctx's own pool and never touches r or r->pool.  While it runs the request
+ * is blocked (r->main->blocked) so nginx cannot free it, and holds a
+ * reference (r->main->count) released when the result is sent.
+ */
+
+
+#include "ngx_http_bubble_module.h"
+
+
+#if (NGX_THREADS)
+
+
+typedef struct {
+    ngx_http_bubble_ctx_t    *ctx;
+} ngx_http_bubble_task_ctx_t;
+
+
+static void ngx_http_bubble_thread_handler(void *data, ngx_log_t *log);
+static void ngx_http_bubble_thread_event_handler(ngx_event_t *ev);
+
+
+ngx_int_t
+ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+{
+    ngx_thread_task_t           *task;
+    ngx_http_bubble_task_ctx_t  *tctx;
+    ngx_http_bubble_loc_conf_t  *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
+
+    if (blcf->thread_pool == NULL) {
+        return NGX_DECLINED;
+    }
+
+    task = ngx_thread_task_alloc(r->pool, sizeof(ngx_http_bubble_task_ctx_t));
+    if (task == NULL) {
+        bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                         "internal", "", "out of memory");
+        return NGX_ERROR;
+    }
+
+    tctx = task->ctx;
+    tctx->ctx = ctx;
+
+    task->handler = ngx_http_bubble_thread_handler;
+    task->event.handler = ngx_http_bubble_thread_event_handler;
+    task->event.data = r;
+
+    if (ngx_thread_task_post(blcf->thread_pool, task) != NGX_OK) {
+        /* the queue is full (max_queue): shed load, the client retries */
+        bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                         "overloaded", "", "render queue is full, retry "
+                         "shortly");
+        ctx->reject_reason = "queue";
+        return NGX_ERROR;
+    }
+
+    r->main->blocked++;
+    r->main->count++;
+    r->aio = 1;
+
+    return NGX_DONE;
+}
+
+
+static void
+ngx_http_bubble_thread_handler(void *data, ngx_log_t *log)
+{
+    ngx_http_bubble_task_ctx_t  *tctx = data;
+
+    ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0, "bubble render thread");
+
+    ngx_http_bubble_render(tctx->ctx);
+}
+
+
+static void
+ngx_http_bubble_thread_event_handler(ngx_event_t *ev)
+{
+    ngx_connection_t       *c;
+    ngx_http_request_t     *r;
+    ngx_http_bubble_ctx_t  *ctx;
+
+    r = ev->data;
+    c = r->connection;
+
+    ngx_http_set_log_request(c->log, r);
+
+    r->main->blocked--;
+    r->aio = 0;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_bubble_module);
+
+    if (c->error) {
+        /* the client went away while we rendered: nothing to send */
+        ngx_http_finalize_request(r, NGX_ERROR);
+
+    } else {
+        ngx_http_finalize_request(r, ngx_http_bubble_finish(r, ctx));
+    }
+
+    ngx_http_run_posted_requests(c);
+}
+
+
+char *
+ngx_http_bubble_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bubble_loc_conf_t  *blcf = conf;
+
+    ngx_str_t  *value;
+
+    if (blcf->thread_pool != NGX_CONF_UNSET_PTR) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        blcf->thread_pool = NULL;
+        return NGX_CONF_OK;
+    }
+
+    /* the pool may be defined by "thread_pool" later in nginx.conf */
+    blcf->thread_pool = ngx_thread_pool_add(cf, &value[1]);
+    if (blcf->thread_pool == NULL) {
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+#endif
