@@ -36,7 +36,7 @@ DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
               fonts-noto-cjk curl perl python3 python3-jsonschema
 
-.PHONY: all deps build run stop test unit integration clean
+.PHONY: all deps build run stop test unit integration calibrate oom clean
 
 all: build
 
@@ -51,6 +51,9 @@ deps:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	        apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "all Debian packages present"; fi
+	@# the URL builder's JS is tested with Node (Debian's nodejs if none)
+	@command -v node >/dev/null 2>&1 || { apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs; }
 
 $(BUILD)/nginx/Makefile: config
 	@test -d $(NGX_SRC) || { echo "nginx-dev is missing: run 'make deps'" >&2; exit 1; }
@@ -96,7 +99,23 @@ unit: $(UNIT_BINS)
 integration: build
 	BUBBLE_MODULE=$(CURDIR)/$(MODULE) BUBBLE_ROOT=$(CURDIR) prove -r t/
 
-test: deps unit integration
+# Memory: the render estimate against measured peaks (docs/memory.md), and
+# the OOM test: nginx in a 128 MiB memory cgroup under a flood (needs root
+# and a writable memory cgroup; says SKIP and passes otherwise).
+$(BUILD)/bench/calibrate_estimate: tests/bench/calibrate_estimate.c \
+		$(CORE_SRCS) $(CORE_HDRS)
+	@mkdir -p $(BUILD)/bench
+	$(CC) $(CFLAGS_CORE) -Ingx_bubble_module/core -o $@ $< $(CORE_SRCS) \
+	    $(LIBS_CORE)
+
+calibrate:
+	tests/bench/calibrate_estimate.sh
+
+oom: build
+	BUBBLE_MODULE=$(CURDIR)/$(MODULE) BUBBLE_ROOT=$(CURDIR) \
+	    tests/oom/run_oom_test.sh
+
+test: deps unit integration oom
 
 clean:
 	rm -rf $(BUILD)

@@ -24,8 +24,7 @@ static ngx_int_t ngx_http_bubble_content_type_ok(ngx_http_request_t *r);
 static void ngx_http_bubble_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_bubble_parse_body(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
-static ngx_int_t ngx_http_bubble_parse_arg(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx);
+static ngx_int_t ngx_http_bubble_cache_headers(ngx_http_request_t *r);
 static ngx_int_t ngx_http_bubble_process(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 static ngx_int_t ngx_http_bubble_send_image(ngx_http_request_t *r,
@@ -46,6 +45,7 @@ ngx_int_t
 ngx_http_bubble_handler(ngx_http_request_t *r)
 {
     ngx_int_t                    rc;
+    ngx_str_t                    json;
     bubble_error_t               err;
     ngx_http_bubble_ctx_t       *ctx;
     ngx_http_bubble_loc_conf_t  *blcf;
@@ -102,7 +102,13 @@ ngx_http_bubble_handler(ngx_http_request_t *r)
         return rc;
     }
 
-    if (ngx_http_bubble_parse_arg(r, ctx) != NGX_OK) {
+    if (ngx_http_bubble_url_spec(r, ctx, &json) != NGX_OK) {
+        return ngx_http_bubble_send_error(r, &ctx->err);
+    }
+
+    ctx->chart = bubble_spec_parse(&ctx->alloc, &ctx->limits, json.data,
+                                   json.len, &ctx->err);
+    if (ctx->chart == NULL) {
         return ngx_http_bubble_send_error(r, &ctx->err);
     }
 
@@ -339,42 +345,6 @@ failed:
 }
 
 
-/* GET /chart.png?spec=<percent-encoded JSON> */
-
-static ngx_int_t
-ngx_http_bubble_parse_arg(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
-{
-    u_char     *dst, *src;
-    ngx_str_t   value;
-
-    if (ngx_http_arg(r, (u_char *) "spec", 4, &value) != NGX_OK
-        || value.len == 0)
-    {
-        bubble_error_set(&ctx->err, NGX_HTTP_BAD_REQUEST, "invalid_spec",
-                         "spec", "spec: required (GET /chart.png?spec=<JSON>,"
-                         " or POST the JSON)");
-        return NGX_ERROR;
-    }
-
-    dst = ngx_pnalloc(ctx->pool, value.len);
-    if (dst == NULL) {
-        bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR,
-                         "internal", "", "out of memory");
-        return NGX_ERROR;
-    }
-
-    src = value.data;
-    value.data = dst;
-    ngx_unescape_uri(&dst, &src, value.len, 0);
-    value.len = dst - value.data;
-
-    ctx->chart = bubble_spec_parse(&ctx->alloc, &ctx->limits, value.data,
-                                   value.len, &ctx->err);
-
-    return ctx->chart ? NGX_OK : NGX_ERROR;
-}
-
-
 static ngx_int_t
 ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
@@ -385,6 +355,41 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     /* SPEC.md: a URL extension wins over the "format" field */
     if (ctx->format >= 0) {
         ctx->chart->format = ctx->format;
+    }
+
+    if (ngx_http_bubble_set_etag(r, ctx) != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a chart URL is a file: revalidation and HEAD never render */
+
+    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
+
+        if (ngx_http_bubble_not_modified(r)) {
+            r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
+            r->header_only = 1;
+            ngx_http_clear_content_length(r);
+
+            if (ngx_http_bubble_cache_headers(r) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_send_header(r);
+        }
+
+        if (r->method & NGX_HTTP_HEAD) {
+            r->headers_out.status = NGX_HTTP_OK;
+            r->headers_out.content_type =
+                                 ngx_http_bubble_types[ctx->chart->format];
+            r->headers_out.content_type_len =
+                                 r->headers_out.content_type.len;
+
+            if (ngx_http_bubble_cache_headers(r) != NGX_OK) {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            return ngx_http_send_header(r);
+        }
     }
 
 #if (NGX_THREADS)
@@ -460,6 +465,12 @@ ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     h->value.len = ngx_sprintf(h->value.data, "%uz", ctx->out.dropped_rows)
                    - h->value.data;
 
+    if ((r->method & NGX_HTTP_GET)
+        && ngx_http_bubble_cache_headers(r) != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     rc = ngx_http_send_header(r);
 
     if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
@@ -482,6 +493,59 @@ ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     out.next = NULL;
 
     return ngx_http_output_filter(r, &out);
+}
+
+
+/* Cache-Control of a chart URL's 200 and 304 (bubble_cache_control) */
+
+static ngx_int_t
+ngx_http_bubble_cache_headers(ngx_http_request_t *r)
+{
+    ngx_table_elt_t             *h;
+    ngx_http_bubble_loc_conf_t  *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
+
+    if (blcf->cache_control.len == 0) {
+        return NGX_OK;
+    }
+
+    h = ngx_list_push(&r->headers_out.headers);
+    if (h == NULL) {
+        return NGX_ERROR;
+    }
+
+    h->hash = 1;
+    ngx_str_set(&h->key, "Cache-Control");
+    h->value = blcf->cache_control;
+
+    /* registered where nginx's "expires" finds it, and then replaces it */
+
+#if (nginx_version >= 1023000)
+    h->next = NULL;
+    r->headers_out.cache_control = h;
+#else
+    {
+    ngx_table_elt_t  **ccp;
+
+    if (r->headers_out.cache_control.elts == NULL
+        && ngx_array_init(&r->headers_out.cache_control, r->pool, 1,
+                          sizeof(ngx_table_elt_t *))
+           != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    ccp = ngx_array_push(&r->headers_out.cache_control);
+    if (ccp == NULL) {
+        return NGX_ERROR;
+    }
+
+    *ccp = h;
+    }
+#endif
+
+    return NGX_OK;
 }
 
 

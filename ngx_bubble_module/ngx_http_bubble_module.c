@@ -45,6 +45,27 @@ static ngx_command_t  ngx_http_bubble_commands[] = {
       offsetof(ngx_http_bubble_loc_conf_t, max_points),
       &ngx_http_bubble_max_points_bounds },
 
+    { ngx_string("bubble_max_url_length"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_size_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, max_url_length),
+      NULL },
+
+    { ngx_string("bubble_url_secret"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE12,
+      ngx_http_bubble_url_secret,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bubble_cache_control"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_str_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, cache_control),
+      NULL },
+
 #if (NGX_THREADS)
     { ngx_string("bubble_thread_pool"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
@@ -110,6 +131,14 @@ ngx_http_bubble_create_loc_conf(ngx_conf_t *cf)
     conf->max_body_size = NGX_CONF_UNSET_SIZE;
     conf->max_points = NGX_CONF_UNSET_UINT;
     conf->max_pixels = NGX_CONF_UNSET_SIZE;
+    conf->max_url_length = NGX_CONF_UNSET_SIZE;
+    conf->secrets = NGX_CONF_UNSET_PTR;
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     conf->cache_control = { 0, NULL };
+     */
 #if (NGX_THREADS)
     conf->thread_pool = NGX_CONF_UNSET_PTR;
 #endif
@@ -154,6 +183,22 @@ ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         {
             clcf->client_max_body_size = conf->max_body_size;
         }
+    }
+
+    /* nginx's own request line limit is large_client_header_buffers (8k) */
+    ngx_conf_merge_size_value(conf->max_url_length, prev->max_url_length,
+                              8192);
+
+    ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
+
+    /* a chart URL names its content: it never changes (ETag proves it) */
+    ngx_conf_merge_str_value(conf->cache_control, prev->cache_control,
+                             "public, max-age=31536000, immutable");
+
+    if (conf->cache_control.len == 3
+        && ngx_strncmp(conf->cache_control.data, "off", 3) == 0)
+    {
+        conf->cache_control.len = 0;
     }
 
 #if (NGX_THREADS)

@@ -24,6 +24,9 @@ typedef struct {
 #if (NGX_THREADS)
     ngx_thread_pool_t        *thread_pool;      /* NULL: render inline */
 #endif
+    size_t                    max_url_length;   /* bytes, 414 past it */
+    ngx_array_t              *secrets;          /* ngx_str_t; NULL: unsigned */
+    ngx_str_t                 cache_control;    /* GET 200/304; "" = none */
 } ngx_http_bubble_loc_conf_t;
 
 
@@ -55,6 +58,16 @@ ngx_buf_t *ngx_http_bubble_error_buf(ngx_http_request_t *r,
 ngx_int_t ngx_http_bubble_error_headers(ngx_http_request_t *r,
     ngx_uint_t status, size_t len);
 ngx_int_t ngx_http_bubble_filter_init(ngx_conf_t *cf);
+
+ngx_int_t ngx_http_bubble_url_spec(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, ngx_str_t *json);
+ngx_int_t ngx_http_bubble_verify_sig(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, ngx_str_t *json, ngx_array_t *secrets);
+ngx_int_t ngx_http_bubble_set_etag(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+ngx_int_t ngx_http_bubble_not_modified(ngx_http_request_t *r);
+char *ngx_http_bubble_url_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 
 #if (NGX_THREADS)
 ngx_int_t ngx_http_bubble_thread_post(ngx_http_request_t *r,

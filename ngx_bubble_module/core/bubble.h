@@ -231,6 +231,8 @@ typedef struct {
     bubble_rgba_t            stroke_color;
     double                   stroke_width;
     bubble_legend_pos_e      legend;
+
+    void                    *source;        /* the parsed JSON, for digests */
 } bubble_chart_t;
 
 
@@ -255,6 +257,20 @@ bubble_chart_t *bubble_spec_parse(bubble_allocator_t *a,
 
 
 /*
+ * A digest of what a chart means (bubble_digest.c): the parsed spec with
+ * members in sorted order and numbers as doubles, the data as columns, and
+ * the output format.  Key order, whitespace, row or column form and "1" vs
+ * "1.0" do not change it.  The caller supplies the hash (SHA-256 in nginx).
+ */
+
+typedef void (*bubble_digest_update_pt)(void *ctx, const void *data,
+    size_t len);
+
+void bubble_chart_digest(const bubble_chart_t *chart,
+    bubble_digest_update_pt update, void *ctx);
+
+
+/*
  * Rendering: chart model -> SVG bytes (bubble_layout.c, bubble_svg.c),
  * SVG -> PNG or PDF (bubble_raster.c).
  */
@@ -269,6 +285,9 @@ int bubble_render_svg(bubble_allocator_t *a, bubble_chart_t *chart,
     bubble_output_t *out, bubble_error_t *err);
 int bubble_render(bubble_allocator_t *a, bubble_chart_t *chart,
     bubble_output_t *out, bubble_error_t *err);
+
+/* "ngx_bubble/0.1.0 cairo/1.16.0 rsvg/2.54.7 ...": part of every ETag */
+const char *bubble_renderer_id(void);
 
 /* once per process: fontconfig and pango caches, 8-27 ms the first time */
 void bubble_warm_up(void);

@@ -3,6 +3,13 @@
  * then -> PNG or PDF.
  */
 
+#include <stdio.h>
+
+#include <cairo.h>
+#include <fontconfig/fontconfig.h>
+#include <librsvg/rsvg.h>
+#include <pango/pango.h>
+
 #include "bubble.h"
 #include "bubble_layout.h"
 
@@ -53,4 +60,26 @@ bubble_render(bubble_allocator_t *a, bubble_chart_t *chart,
     bubble_free(a, svg.data);
 
     return 0;
+}
+
+
+/*
+ * What draws the bytes: part of every ETag, so a library or font upgrade
+ * that changes pixels also changes the tag.
+ */
+
+const char *
+bubble_renderer_id(void)
+{
+    static char  id[160];
+
+    if (id[0] == '\0') {
+        snprintf(id, sizeof(id), "ngx_bubble/%s cairo/%s rsvg/%u.%u.%u "
+                 "pango/%s fontconfig/%d", BUBBLE_VERSION,
+                 cairo_version_string(), rsvg_major_version,
+                 rsvg_minor_version, rsvg_micro_version,
+                 pango_version_string(), FcGetVersion());
+    }
+
+    return id;
 }

@@ -144,6 +144,8 @@ bubble_spec_build(bubble_allocator_t *a, const bubble_limits_t *limits,
         chart->aes[i] = -2;                 /* -2: default, -1: unmapped */
     }
 
+    chart->source = doc;
+
     ctx.alloc = a;
     ctx.limits = limits;
     ctx.err = err;
