@@ -943,6 +943,9 @@ static int
 bubble_spec_number(bubble_spec_ctx_t *ctx, bubble_json_t *v, const char *path,
     double *out)
 {
+    /* written on failure too: callers' values are never uninitialized */
+    *out = 0;
+
     if (v->type != BUBBLE_JSON_NUMBER) {
         return bubble_spec_fail(ctx, path, "expected a number, got %s",
                                 bubble_json_type_name(v->type));
