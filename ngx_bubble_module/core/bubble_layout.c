@@ -973,7 +973,7 @@ bubble_layout_color_scale(bubble_layout_ctx_t *ctx)
         ctx->palette = cs->palette.data ? cs->palette.data : "viridis";
 
         if (cs->colors == NULL && cs->palette.data
-            && bubble_palette_continuous(ctx->palette, 0, &(uint32_t){0})
+            && bubble_palette_gradient(ctx->palette, 0, &(uint32_t){0})
                != 0)
         {
             bubble_error_set(ctx->err, 400, "invalid_spec", "color.palette",
@@ -1134,7 +1134,7 @@ bubble_layout_color_of(bubble_layout_ctx_t *ctx, size_t row)
         v = (ctx->color_hi > ctx->color_lo)
             ? (v - ctx->color_lo) / (ctx->color_hi - ctx->color_lo) : 0.5;
 
-        if (bubble_palette_continuous(ctx->palette, v, &rgba) != 0) {
+        if (bubble_palette_gradient(ctx->palette, v, &rgba) != 0) {
             return BUBBLE_NA_COLOR;
         }
 
@@ -1296,7 +1296,7 @@ bubble_layout_legends(bubble_layout_ctx_t *ctx, double x, double y,
 
             for (i = 0; draw && i < BUBBLE_COLORBAR_STEPS; i++) {
                 t = 1.0 - (i + 0.5) / BUBBLE_COLORBAR_STEPS;
-                bubble_palette_continuous(ctx->palette, t, &rgba);
+                bubble_palette_gradient(ctx->palette, t, &rgba);
 
                 if (bubble_rect(ctx, x, y + bar * i / BUBBLE_COLORBAR_STEPS,
                                 17.28 * BUBBLE_PT,

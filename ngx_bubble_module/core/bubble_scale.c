@@ -1931,6 +1931,120 @@ bubble_palette_continuous(const char *name, double t, uint32_t *out)
 }
 
 
+/*
+ * ggplot2's continuous viridis scale (scale_colour_viridis_c): not the
+ * 256-entry map, but scales::gradient_n_pal(viridis_pal()(6), space =
+ * "Lab"): six colours, each channel interpolated linearly in CIE Lab
+ * (stats::approxfun over seq(0, 1, length.out = 6)), converted as farver
+ * 2.1 converts (ColorSpace: D65 white 95.047/100/108.883, its sRGB
+ * matrices, eps 0.008856 and 7.787) and rounded half to even.
+ */
+
+static void
+bubble_farver_rgb_to_lab(uint32_t rgba, double *lab)
+{
+    int     ch;
+    double  c[3], x, y, z;
+
+    for (ch = 0; ch < 3; ch++) {
+        c[ch] = ((rgba >> (24 - 8 * ch)) & 0xff) / 255.0;
+        c[ch] = (c[ch] > 0.04045) ? pow((c[ch] + 0.055) / 1.055, 2.4)
+                                  : c[ch] / 12.92;
+        c[ch] *= 100;
+    }
+
+    x = (c[0] * 0.4124564 + c[1] * 0.3575761 + c[2] * 0.1804375) / 95.047;
+    y = (c[0] * 0.2126729 + c[1] * 0.7151522 + c[2] * 0.0721750) / 100.000;
+    z = (c[0] * 0.0193339 + c[1] * 0.1191920 + c[2] * 0.9503041) / 108.883;
+
+    x = (x > 0.008856) ? cbrt(x) : 7.787 * x + 16.0 / 116.0;
+    y = (y > 0.008856) ? cbrt(y) : 7.787 * y + 16.0 / 116.0;
+    z = (z > 0.008856) ? cbrt(z) : 7.787 * z + 16.0 / 116.0;
+
+    lab[0] = 116 * y - 16;
+    lab[1] = 500 * (x - y);
+    lab[2] = 200 * (y - z);
+}
+
+
+static uint32_t
+bubble_farver_lab_to_rgb(const double *lab)
+{
+    int       ch;
+    double    x, y, z, x3, y3, z3, c[3];
+    uint32_t  rgba;
+
+    y = (lab[0] + 16) / 116;
+    x = lab[1] / 500 + y;
+    z = y - lab[2] / 200;
+
+    x3 = x * x * x;
+    y3 = y * y * y;
+    z3 = z * z * z;
+
+    x = ((x3 > 0.008856) ? x3 : (x - 16.0 / 116.0) / 7.787) * 95.047 / 100;
+    y = ((y3 > 0.008856) ? y3 : (y - 16.0 / 116.0) / 7.787) * 100.000 / 100;
+    z = ((z3 > 0.008856) ? z3 : (z - 16.0 / 116.0) / 7.787) * 108.883 / 100;
+
+    c[0] = x * 3.2404542 + y * -1.5371385 + z * -0.4985314;
+    c[1] = x * -0.9692660 + y * 1.8760108 + z * 0.0415560;
+    c[2] = x * 0.0556434 + y * -0.2040259 + z * 1.0572252;
+
+    rgba = 0xff;
+
+    for (ch = 0; ch < 3; ch++) {
+        c[ch] = (c[ch] > 0.0031308) ? 1.055 * pow(c[ch], 1 / 2.4) - 0.055
+                                    : 12.92 * c[ch];
+        /* farver's double2int(): round half to even, then cap */
+        c[ch] = nearbyint(c[ch] * 255);
+        c[ch] = c[ch] < 0 ? 0 : c[ch] > 255 ? 255 : c[ch];
+        rgba |= (uint32_t) c[ch] << (24 - 8 * ch);
+    }
+
+    return rgba;
+}
+
+
+int
+bubble_palette_gradient(const char *name, double t, uint32_t *out)
+{
+    int       k;
+    double    lab0[3], lab1[3], lab[3], pos, frac;
+    uint32_t  six[6];
+
+    if (name == NULL || bubble_viridis_map(name) == NULL) {
+        return -1;
+    }
+
+    if (isnan(t)) {
+        *out = BUBBLE_GREY50;
+        return 0;
+    }
+
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+
+    bubble_palette_named(name, 6, six);
+
+    pos = t * 5;
+    k = (int) floor(pos);
+    if (k >= 5) {
+        k = 4;
+    }
+    frac = pos - k;
+
+    bubble_farver_rgb_to_lab(six[k], lab0);
+    bubble_farver_rgb_to_lab(six[k + 1], lab1);
+
+    lab[0] = lab0[0] + (lab1[0] - lab0[0]) * frac;
+    lab[1] = lab0[1] + (lab1[1] - lab0[1]) * frac;
+    lab[2] = lab0[2] + (lab1[2] - lab0[2]) * frac;
+
+    *out = bubble_farver_lab_to_rgb(lab);
+
+    return 0;
+}
+
+
 /* ---------------------------------------------------------------------- */
 /* size scales                                                              */
 /* ---------------------------------------------------------------------- */

@@ -87,6 +87,13 @@ int bubble_palette_named(const char *name, size_t n, uint32_t *out);
 int bubble_palette_continuous(const char *name, double t, uint32_t *out);
 
 /*
+ * ggplot2's continuous scale at t in [0, 1] (scale_colour_viridis_c):
+ * viridis(6) blended in CIE Lab, as scales::gradient_n_pal(space = "Lab").
+ * This is what charts use; -1 for an unknown name.
+ */
+int bubble_palette_gradient(const char *name, double t, uint32_t *out);
+
+/*
  * Size scale, ggplot2's scale_size_area(max_size): radius of value v when
  * the largest |value| is vmax: sqrt(|v| / vmax) * rmax; 0 maps to 0.
  * |v| > vmax gives rmax; NaN v or vmax <= 0 gives 0.

@@ -2614,6 +2614,50 @@ test_size_radius(void **state)
 }
 
 
+/*
+ * ggplot2's continuous colours, from R 4.2.2 / scales 1.2.1:
+ * gradient_n_pal(viridis_pal(option = o)(6), NULL, "Lab")(t)
+ */
+
+static void
+test_palette_gradient(void **state)
+{
+    static const double  t[] = { 0, 0.1, 0.25, 0.5, 0.75, 0.928, 1 };
+    static const struct {
+        const char  *name;
+        uint32_t     rgb[7];
+    } ref[] = {
+        { "viridis", { 0x440154, 0x46286D, 0x3F5189, 0x2B9089, 0x6BC760,
+                       0xD2E03A, 0xFDE725 } },
+        { "magma",   { 0x000004, 0x220F3A, 0x511574, 0xB63875, 0xF78B6C,
+                       0xFFDCA1, 0xFCFDBF } },
+        { "plasma",  { 0x0D0887, 0x450597, 0x7F0BA2, 0xCB497A, 0xF69644,
+                       0xF6DC2C, 0xF0F921 } },
+        { "inferno", { 0x000004, 0x250E36, 0x581068, 0xB93B53, 0xF59121,
+                       0xFFDF75, 0xFCFFA4 } },
+        { "cividis", { 0x00204D, 0x1C315C, 0x404D6C, 0x7E7C74, 0xBEAF6D,
+                       0xECD855, 0xFFEA46 } },
+    };
+    size_t    i, j;
+    uint32_t  c;
+
+    (void) state;
+
+    for (i = 0; i < sizeof(ref) / sizeof(ref[0]); i++) {
+        for (j = 0; j < 7; j++) {
+            assert_int_equal(bubble_palette_gradient(ref[i].name, t[j], &c),
+                             0);
+            if (c != ((ref[i].rgb[j] << 8) | 0xff)) {
+                fail_msg("%s at %g: got #%06X, ggplot2 #%06X", ref[i].name,
+                         t[j], (unsigned) (c >> 8), ref[i].rgb[j]);
+            }
+        }
+    }
+
+    assert_int_equal(bubble_palette_gradient("hue", 0.5, &c), -1);
+}
+
+
 int
 main(void)
 {
@@ -2633,6 +2677,7 @@ main(void)
         cmocka_unit_test(test_palette_hue),
         cmocka_unit_test(test_palette_named_misc),
         cmocka_unit_test(test_palette_continuous),
+        cmocka_unit_test(test_palette_gradient),
         cmocka_unit_test(test_size_area),
         cmocka_unit_test(test_size_radius),
     };
