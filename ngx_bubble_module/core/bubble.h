@@ -76,6 +76,14 @@ void bubble_error_set(bubble_error_t *err, int status, const char *code,
     const char *path, const char *fmt, ...)
     __attribute__ ((format (printf, 5, 6)));
 
+/*
+ * Bytes of the well-formed UTF-8 character at s (1 to 4), or 0: strict
+ * RFC 3629, no overlong forms, surrogates or code points past U+10FFFF.
+ * yajl 2.1 checks only the shape of a sequence, and JSON error bodies and
+ * SVG must be UTF-8.
+ */
+size_t bubble_utf8_char(const u_char *s, size_t len);
+
 
 /*
  * Limits: checked while parsing, before anything large is allocated.
@@ -231,6 +239,9 @@ typedef struct {
     bubble_rgba_t            stroke_color;
     double                   stroke_width;
     bubble_legend_pos_e      legend;
+
+    int                      facet;         /* facet_wrap column, or -1 */
+    int                      facet_ncol;    /* 0: as facet_wrap picks */
 
     void                    *source;        /* the parsed JSON, for digests */
 } bubble_chart_t;

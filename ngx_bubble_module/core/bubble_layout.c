@@ -20,6 +20,7 @@
 #define BUBBLE_NA_COLOR          BUBBLE_RGBA(0x7f, 0x7f, 0x7f, 0xff)
 #define BUBBLE_COLORBAR_STEPS    32
 #define BUBBLE_MAX_CATEGORIES    64
+#define BUBBLE_MAX_PANELS        64
 
 
 typedef struct {
@@ -53,7 +54,8 @@ typedef struct {
 
 typedef struct {
     size_t                   row;
-    double                   x, y;          /* px */
+    size_t                   panel;         /* facet panel */
+    double                   x, y;          /* data units, then px */
     double                   r;             /* px */
     bubble_rgba_t            color;
 } bubble_point_t;
@@ -95,6 +97,12 @@ typedef struct {
 
     bubble_point_t          *points;
     size_t                   npoints;
+
+    /* facet_wrap: one panel per value of the facet column */
+    bubble_column_t         *facet_col;
+    bubble_str_t             panels[BUBBLE_MAX_PANELS];
+    size_t                   npanels;
+    size_t                   ncol, nrow;
 } bubble_layout_ctx_t;
 
 
@@ -127,8 +135,15 @@ static double bubble_measure(bubble_layout_ctx_t *ctx, const char *s,
 
 static int bubble_layout_legends(bubble_layout_ctx_t *ctx, double x,
     double y, int draw, double *w, double *h);
-static int bubble_layout_labels(bubble_layout_ctx_t *ctx, double px0,
-    double py0, double px1, double py1);
+static int bubble_layout_labels(bubble_layout_ctx_t *ctx, size_t panel,
+    double px0, double py0, double px1, double py1);
+static int bubble_layout_facets(bubble_layout_ctx_t *ctx);
+static int bubble_layout_panel(bubble_layout_ctx_t *ctx, size_t panel,
+    double px0, double py0, double px1, double py1, int y_axis, int x_axis);
+static int bubble_layout_strip(bubble_layout_ctx_t *ctx, size_t panel,
+    double x, double y, double w, double h);
+static bubble_str_t bubble_layout_value(bubble_layout_ctx_t *ctx,
+    bubble_column_t *col, size_t row, char *num, size_t size);
 
 
 int
@@ -139,9 +154,8 @@ bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
     size_t                 i;
     double                 W, H, margin, left, right, top, bottom, lw, lh;
     double                 tick, x_axis_h, y_axis_w, px0, px1, py0, py1;
-    double                 minor_w, major_w, v;
+    double                 v, strip_h, spacing, cell_w, cell_h;
     const char            *xtitle, *ytitle;
-    bubble_point_t        *pt;
     bubble_layout_ctx_t    ctx;
     bubble_text_metrics_t  m, title_m, sub_m, cap_m, xt_m, yt_m;
 
@@ -171,8 +185,6 @@ bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
     H = chart->height;
     margin = 5.5 * BUBBLE_PT;
     tick = 2.75 * BUBBLE_PT;
-    major_w = BUBBLE_LWD(0.5);
-    minor_w = BUBBLE_LWD(0.25);
 
     /* the page */
     if (bubble_rect(&ctx, 0, 0, W, H, ctx.theme.background) != 0) {
@@ -262,182 +274,50 @@ bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
     py0 = top;
     py1 = bottom - x_axis_h;
 
-    /* half of the widest x label may hang past the panel's right edge */
-    if (px1 - px0 < 32 || py1 - py0 < 32) {
+    /* panels: one, or a facet_wrap grid with strips on top */
+
+    strip_h = 0;
+
+    if (ctx.facet_col) {
+        bubble_measure(&ctx, "Ag", 2, ctx.base * 0.8, 0, &m);
+        /* strip.text: rel(0.8), margins 0.8 * half_line = 4.4 pt */
+        strip_h = m.height + 2 * 4.4 * BUBBLE_PT;
+    }
+
+    spacing = 5.5 * BUBBLE_PT;
+    cell_w = (px1 - px0 - (ctx.ncol - 1) * spacing) / ctx.ncol;
+    cell_h = (py1 - py0 - (ctx.nrow - 1) * spacing) / ctx.nrow;
+
+    if (cell_w < 32 || cell_h - strip_h < 32) {
         bubble_error_set(err, 400, "invalid_spec", "width",
-                         "width: %d x %d px leaves no room for the panel "
+                         "width: %d x %d px leaves no room for %zu panel%s "
                          "after titles, axes and legends", chart->width,
-                         chart->height);
+                         chart->height, ctx.npanels,
+                         ctx.npanels > 1 ? "s" : "");
         return -1;
     }
 
-    ctx.x.from = chart->x.reverse ? px1 : px0;
-    ctx.x.to = chart->x.reverse ? px0 : px1;
-    ctx.y.from = chart->y.reverse ? py0 : py1;
-    ctx.y.to = chart->y.reverse ? py1 : py0;
-
-    /* panel, grid */
-
-    if (bubble_rect(&ctx, px0, py0, px1 - px0, py1 - py0, ctx.theme.panel)
-        != 0)
-    {
-        return -1;
-    }
-
-    if (BUBBLE_A(ctx.theme.grid)) {
-        if (ctx.theme.minor) {
-            for (i = 0; i < ctx.x.nminor; i++) {
-                v = bubble_pscale_map(&ctx.x, ctx.x.minor[i]);
-                if (bubble_line(&ctx, v, py0, v, py1, ctx.theme.grid,
-                                minor_w) != 0)
-                {
-                    return -1;
-                }
-            }
-
-            for (i = 0; i < ctx.y.nminor; i++) {
-                v = bubble_pscale_map(&ctx.y, ctx.y.minor[i]);
-                if (bubble_line(&ctx, px0, v, px1, v, ctx.theme.grid,
-                                minor_w) != 0)
-                {
-                    return -1;
-                }
-            }
-        }
-
-        for (i = 0; i < ctx.x.nbreaks; i++) {
-            v = bubble_pscale_map(&ctx.x, ctx.x.breaks[i]);
-            if (bubble_line(&ctx, v, py0, v, py1, ctx.theme.grid, major_w)
-                != 0)
-            {
-                return -1;
-            }
-        }
-
-        for (i = 0; i < ctx.y.nbreaks; i++) {
-            v = bubble_pscale_map(&ctx.y, ctx.y.breaks[i]);
-            if (bubble_line(&ctx, px0, v, px1, v, ctx.theme.grid, major_w)
-                != 0)
-            {
-                return -1;
-            }
-        }
-    }
-
-    /* bubbles, largest first so small ones stay visible */
-
-    for (i = 0; i < ctx.npoints; i++) {
-        pt = &ctx.points[i];
-        pt->x = bubble_pscale_map(&ctx.x, pt->x);
-        pt->y = bubble_pscale_map(&ctx.y, pt->y);
-    }
-
+    /* bubbles are drawn largest first so small ones stay visible */
     qsort(ctx.points, ctx.npoints, sizeof(bubble_point_t), bubble_point_cmp);
 
-    for (i = 0; i < ctx.npoints; i++) {
-        bubble_item_t  *it;
+    for (i = 0; i < ctx.npanels; i++) {
+        double  cx0, cy0;
 
-        pt = &ctx.points[i];
+        cx0 = px0 + (i % ctx.ncol) * (cell_w + spacing);
+        cy0 = py0 + (i / ctx.ncol) * (cell_h + spacing);
 
-        it = bubble_item(&ctx, BUBBLE_ITEM_CIRCLE);
-        if (it == NULL) {
-            return -1;
-        }
-
-        it->x = pt->x;
-        it->y = pt->y;
-        it->r = pt->r;
-        it->fill = pt->color;
-        it->opacity = chart->alpha;
-
-        if (chart->stroke_width > 0) {
-            it->stroke = chart->has_stroke_color ? chart->stroke_color
-                                                 : pt->color;
-            it->stroke_width = chart->stroke_width;
-        }
-
-        if (ctx.tooltip_col) {
-            bubble_column_t  *c = ctx.tooltip_col;
-
-            if (c->type == BUBBLE_COLUMN_STRING && c->str[pt->row].data) {
-                it->text = c->str[pt->row];
-
-            } else if (c->type == BUBBLE_COLUMN_NUMBER
-                       && !isnan(c->num[pt->row]))
-            {
-                char  num[32];
-
-                bubble_format_number(c->num[pt->row], num, sizeof(num));
-                it->text.len = strlen(num);
-                it->text.data = bubble_strndup(a, num, it->text.len);
-                if (it->text.data == NULL) {
-                    goto nomem;
-                }
-            }
-
-            dl->text_bytes += it->text.len;
-        }
-    }
-
-    /* labels on top of all bubbles, where they do not collide */
-
-    if (ctx.label_col
-        && bubble_layout_labels(&ctx, px0, py0, px1, py1) != 0)
-    {
-        return -1;
-    }
-
-    /* axis lines (classic), ticks and tick labels */
-
-    if (BUBBLE_A(ctx.theme.axis_line)) {
-        if (bubble_line(&ctx, px0, py1, px1, py1, ctx.theme.axis_line,
-                        major_w) != 0
-            || bubble_line(&ctx, px0, py0, px0, py1, ctx.theme.axis_line,
-                           major_w) != 0)
-        {
-            return -1;
-        }
-    }
-
-    for (i = 0; i < ctx.x.nbreaks; i++) {
-        v = bubble_pscale_map(&ctx.x, ctx.x.breaks[i]);
-
-        if (bubble_line(&ctx, v, py1, v, py1 + tick, ctx.theme.ticks,
-                        major_w) != 0)
+        /* y axes on the left column; x axes under the last panel of each
+         * column, as facet_wrap draws them */
+        if (bubble_layout_panel(&ctx, i, cx0, cy0 + strip_h, cx0 + cell_w,
+                                cy0 + cell_h, i % ctx.ncol == 0,
+                                i + ctx.ncol >= ctx.npanels)
+            != 0)
         {
             return -1;
         }
 
-        bubble_measure(&ctx, ctx.x.labels[i], strlen(ctx.x.labels[i]),
-                       ctx.base * 0.8, 0, &m);
-
-        if (bubble_text(&ctx, v, py1 + tick + 2.2 * BUBBLE_PT + m.ascent,
-                        ctx.x.labels[i], strlen(ctx.x.labels[i]),
-                        ctx.base * 0.8, ctx.theme.axis_text,
-                        BUBBLE_ANCHOR_MIDDLE, 0, 0) != 0)
-        {
-            return -1;
-        }
-    }
-
-    for (i = 0; i < ctx.y.nbreaks; i++) {
-        v = bubble_pscale_map(&ctx.y, ctx.y.breaks[i]);
-
-        if (bubble_line(&ctx, px0 - tick, v, px0, v, ctx.theme.ticks,
-                        major_w) != 0)
-        {
-            return -1;
-        }
-
-        bubble_measure(&ctx, ctx.y.labels[i], strlen(ctx.y.labels[i]),
-                       ctx.base * 0.8, 0, &m);
-
-        /* vertically centred on the tick: baseline = centre + half x-height */
-        if (bubble_text(&ctx, px0 - tick - 2.2 * BUBBLE_PT,
-                        v - m.height / 2 + m.ascent,
-                        ctx.y.labels[i], strlen(ctx.y.labels[i]),
-                        ctx.base * 0.8, ctx.theme.axis_text,
-                        BUBBLE_ANCHOR_END, 0, 0) != 0)
+        if (strip_h > 0
+            && bubble_layout_strip(&ctx, i, cx0, cy0, cell_w, strip_h) != 0)
         {
             return -1;
         }
@@ -521,11 +401,360 @@ bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
     dl->dropped_rows = chart->nrows - ctx.npoints;
 
     return 0;
+}
 
-nomem:
 
-    bubble_error_set(err, 500, "internal", "", "out of memory");
-    return -1;
+/*
+ * One panel in [px0, px1] x [py0, py1]: background, grid, its bubbles,
+ * their labels, and the axes it carries.
+ */
+
+static int
+bubble_layout_panel(bubble_layout_ctx_t *ctx, size_t panel, double px0,
+    double py0, double px1, double py1, int y_axis, int x_axis)
+{
+    size_t                 i;
+    double                 v, tick, major_w, minor_w;
+    bubble_item_t         *it;
+    bubble_point_t        *pt;
+    bubble_chart_t        *chart = ctx->chart;
+    bubble_text_metrics_t  m;
+
+    tick = 2.75 * BUBBLE_PT;
+    major_w = BUBBLE_LWD(0.5);
+    minor_w = BUBBLE_LWD(0.25);
+
+    ctx->x.from = chart->x.reverse ? px1 : px0;
+    ctx->x.to = chart->x.reverse ? px0 : px1;
+    ctx->y.from = chart->y.reverse ? py0 : py1;
+    ctx->y.to = chart->y.reverse ? py1 : py0;
+
+    if (bubble_rect(ctx, px0, py0, px1 - px0, py1 - py0, ctx->theme.panel)
+        != 0)
+    {
+        return -1;
+    }
+
+    if (BUBBLE_A(ctx->theme.grid)) {
+        if (ctx->theme.minor) {
+            for (i = 0; i < ctx->x.nminor; i++) {
+                v = bubble_pscale_map(&ctx->x, ctx->x.minor[i]);
+                if (bubble_line(ctx, v, py0, v, py1, ctx->theme.grid,
+                                minor_w) != 0)
+                {
+                    return -1;
+                }
+            }
+
+            for (i = 0; i < ctx->y.nminor; i++) {
+                v = bubble_pscale_map(&ctx->y, ctx->y.minor[i]);
+                if (bubble_line(ctx, px0, v, px1, v, ctx->theme.grid,
+                                minor_w) != 0)
+                {
+                    return -1;
+                }
+            }
+        }
+
+        for (i = 0; i < ctx->x.nbreaks; i++) {
+            v = bubble_pscale_map(&ctx->x, ctx->x.breaks[i]);
+            if (bubble_line(ctx, v, py0, v, py1, ctx->theme.grid, major_w)
+                != 0)
+            {
+                return -1;
+            }
+        }
+
+        for (i = 0; i < ctx->y.nbreaks; i++) {
+            v = bubble_pscale_map(&ctx->y, ctx->y.breaks[i]);
+            if (bubble_line(ctx, px0, v, px1, v, ctx->theme.grid, major_w)
+                != 0)
+            {
+                return -1;
+            }
+        }
+    }
+
+    /* the points are sorted largest first; each belongs to one panel */
+
+    for (i = 0; i < ctx->npoints; i++) {
+        pt = &ctx->points[i];
+
+        if (pt->panel != panel) {
+            continue;
+        }
+
+        pt->x = bubble_pscale_map(&ctx->x, pt->x);
+        pt->y = bubble_pscale_map(&ctx->y, pt->y);
+
+        it = bubble_item(ctx, BUBBLE_ITEM_CIRCLE);
+        if (it == NULL) {
+            return -1;
+        }
+
+        it->x = pt->x;
+        it->y = pt->y;
+        it->r = pt->r;
+        it->fill = pt->color;
+        it->opacity = chart->alpha;
+
+        if (chart->stroke_width > 0) {
+            it->stroke = chart->has_stroke_color ? chart->stroke_color
+                                                 : pt->color;
+            it->stroke_width = chart->stroke_width;
+        }
+
+        if (ctx->tooltip_col) {
+            char          num[32];
+            bubble_str_t  s;
+
+            s = bubble_layout_value(ctx, ctx->tooltip_col, pt->row, num,
+                                    sizeof(num));
+
+            if (s.data == num) {
+                s.data = bubble_strndup(ctx->alloc, num, s.len);
+                if (s.data == NULL) {
+                    bubble_error_set(ctx->err, 500, "internal", "",
+                                     "out of memory");
+                    return -1;
+                }
+            }
+
+            if (s.data) {
+                it->text = s;
+                ctx->dl->text_bytes += s.len;
+            }
+        }
+    }
+
+    /* labels on top of all bubbles, where they do not collide */
+
+    if (ctx->label_col
+        && bubble_layout_labels(ctx, panel, px0, py0, px1, py1) != 0)
+    {
+        return -1;
+    }
+
+    /* axis lines (classic), ticks and tick labels */
+
+    if (BUBBLE_A(ctx->theme.axis_line)) {
+        if ((x_axis && bubble_line(ctx, px0, py1, px1, py1,
+                                   ctx->theme.axis_line, major_w) != 0)
+            || (y_axis && bubble_line(ctx, px0, py0, px0, py1,
+                                      ctx->theme.axis_line, major_w) != 0))
+        {
+            return -1;
+        }
+    }
+
+    for (i = 0; x_axis && i < ctx->x.nbreaks; i++) {
+        v = bubble_pscale_map(&ctx->x, ctx->x.breaks[i]);
+
+        if (bubble_line(ctx, v, py1, v, py1 + tick, ctx->theme.ticks,
+                        major_w) != 0)
+        {
+            return -1;
+        }
+
+        bubble_measure(ctx, ctx->x.labels[i], strlen(ctx->x.labels[i]),
+                       ctx->base * 0.8, 0, &m);
+
+        if (bubble_text(ctx, v, py1 + tick + 2.2 * BUBBLE_PT + m.ascent,
+                        ctx->x.labels[i], strlen(ctx->x.labels[i]),
+                        ctx->base * 0.8, ctx->theme.axis_text,
+                        BUBBLE_ANCHOR_MIDDLE, 0, 0) != 0)
+        {
+            return -1;
+        }
+    }
+
+    for (i = 0; y_axis && i < ctx->y.nbreaks; i++) {
+        v = bubble_pscale_map(&ctx->y, ctx->y.breaks[i]);
+
+        if (bubble_line(ctx, px0 - tick, v, px0, v, ctx->theme.ticks,
+                        major_w) != 0)
+        {
+            return -1;
+        }
+
+        bubble_measure(ctx, ctx->y.labels[i], strlen(ctx->y.labels[i]),
+                       ctx->base * 0.8, 0, &m);
+
+        /* vertically centred on the tick */
+        if (bubble_text(ctx, px0 - tick - 2.2 * BUBBLE_PT,
+                        v - m.height / 2 + m.ascent,
+                        ctx->y.labels[i], strlen(ctx->y.labels[i]),
+                        ctx->base * 0.8, ctx->theme.axis_text,
+                        BUBBLE_ANCHOR_END, 0, 0) != 0)
+        {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* a facet strip: theme_grey's grey85 band, grey10 text at rel(0.8) */
+
+static int
+bubble_layout_strip(bubble_layout_ctx_t *ctx, size_t panel, double x,
+    double y, double w, double h)
+{
+    bubble_rgba_t          fill, text;
+    bubble_text_metrics_t  m;
+
+    fill = BUBBLE_RGBA(0xd9, 0xd9, 0xd9, 0xff);
+    text = BUBBLE_RGBA(0x1a, 0x1a, 0x1a, 0xff);
+
+    if (ctx->chart->theme == BUBBLE_THEME_DARK) {
+        fill = BUBBLE_RGBA(0x26, 0x26, 0x26, 0xff);
+        text = BUBBLE_RGBA(0xe6, 0xe6, 0xe6, 0xff);
+
+    } else if (ctx->chart->theme == BUBBLE_THEME_MINIMAL) {
+        fill = 0;
+    }
+
+    if (bubble_rect(ctx, x, y, w, h, fill) != 0) {
+        return -1;
+    }
+
+    bubble_measure(ctx, ctx->panels[panel].data, ctx->panels[panel].len,
+                   ctx->base * 0.8, 0, &m);
+
+    return bubble_text(ctx, x + w / 2, y + (h - m.height) / 2 + m.ascent,
+                       ctx->panels[panel].data, ctx->panels[panel].len,
+                       ctx->base * 0.8, text, BUBBLE_ANCHOR_MIDDLE, 0, 0);
+}
+
+
+/*
+ * Panels: the facet column's values, sorted as R sorts factor levels
+ * (missing values last, as "NA"); the grid as facet_wrap's wrap_dims():
+ * ncol = ceiling(sqrt(n)) unless given, nrow = ceiling(n / ncol).
+ */
+
+static int
+bubble_layout_facets(bubble_layout_ctx_t *ctx)
+{
+    int            has_na;
+    char           num[32];
+    size_t         i, j, n;
+    bubble_str_t   v;
+    bubble_chart_t *chart = ctx->chart;
+
+    ctx->npanels = 1;
+    ctx->ncol = 1;
+    ctx->nrow = 1;
+
+    if (chart->facet < 0) {
+        return 0;
+    }
+
+    ctx->facet_col = &chart->columns[chart->facet];
+
+    n = 0;
+    has_na = 0;
+
+    for (i = 0; i < ctx->npoints; i++) {
+        v = bubble_layout_value(ctx, ctx->facet_col, ctx->points[i].row, num,
+                                sizeof(num));
+        if (v.data == NULL) {
+            has_na = 1;
+            continue;
+        }
+
+        for (j = 0; j < n; j++) {
+            if (ctx->panels[j].len == v.len
+                && memcmp(ctx->panels[j].data, v.data, v.len) == 0)
+            {
+                break;
+            }
+        }
+
+        if (j < n) {
+            continue;
+        }
+
+        if (n + has_na >= BUBBLE_MAX_PANELS) {
+            bubble_error_set(ctx->err, 400, "invalid_spec", "facet.wrap",
+                             "facet.wrap: column \"%s\" has more than %d "
+                             "distinct values", ctx->facet_col->name.data,
+                             BUBBLE_MAX_PANELS);
+            return -1;
+        }
+
+        if (v.data == num) {
+            v.data = bubble_strndup(ctx->alloc, num, v.len);
+            if (v.data == NULL) {
+                bubble_error_set(ctx->err, 500, "internal", "",
+                                 "out of memory");
+                return -1;
+            }
+        }
+
+        ctx->panels[n++] = v;
+    }
+
+    qsort(ctx->panels, n, sizeof(bubble_str_t), bubble_str_cmp);
+
+    if (has_na) {
+        ctx->panels[n].data = "NA";
+        ctx->panels[n].len = 2;
+        n++;
+    }
+
+    ctx->npanels = n;
+
+    for (i = 0; i < ctx->npoints; i++) {
+        v = bubble_layout_value(ctx, ctx->facet_col, ctx->points[i].row, num,
+                                sizeof(num));
+
+        ctx->points[i].panel = n - 1;        /* "NA" when missing */
+
+        for (j = 0; v.data && j < n; j++) {
+            if (ctx->panels[j].len == v.len
+                && memcmp(ctx->panels[j].data, v.data, v.len) == 0)
+            {
+                ctx->points[i].panel = j;
+                break;
+            }
+        }
+    }
+
+    if (chart->facet_ncol > 0) {
+        ctx->ncol = ((size_t) chart->facet_ncol < n) ? (size_t) chart->facet_ncol
+                                                    : n;
+    } else {
+        ctx->ncol = (size_t) ceil(sqrt((double) n));
+    }
+
+    ctx->nrow = (n + ctx->ncol - 1) / ctx->ncol;
+
+    return 0;
+}
+
+
+/* a cell as text: the string, a number formatted, or data NULL if missing */
+
+static bubble_str_t
+bubble_layout_value(bubble_layout_ctx_t *ctx, bubble_column_t *col,
+    size_t row, char *num, size_t size)
+{
+    bubble_str_t  s;
+
+    s.data = NULL;
+    s.len = 0;
+
+    if (col->type == BUBBLE_COLUMN_STRING && col->str[row].data) {
+        s = col->str[row];
+
+    } else if (col->type == BUBBLE_COLUMN_NUMBER && !isnan(col->num[row])) {
+        s.len = bubble_format_number(col->num[row], num, size);
+        s.data = num;
+    }
+
+    return s;
 }
 
 
@@ -647,7 +876,9 @@ bubble_layout_points(bubble_layout_ctx_t *ctx)
 
     bubble_layout_size_scale(ctx);
 
-    if (bubble_layout_color_scale(ctx) != 0) {
+    if (bubble_layout_color_scale(ctx) != 0
+        || bubble_layout_facets(ctx) != 0)
+    {
         return -1;
     }
 
@@ -843,8 +1074,14 @@ bubble_layout_pscale(bubble_layout_ctx_t *ctx, bubble_pscale_t *ps,
     if (n >= 2) {
         step = ps->breaks[1] - ps->breaks[0];
 
-        for (v = ps->breaks[0] - step / 2; v <= hi && ps->nminor
-             < sizeof(ps->minor) / sizeof(double); v += step)
+        /*
+         * Bounded by steps, not only by minors found: near +-1.8e308 the
+         * first v overflows to -inf, and v += step then never moves.
+         */
+        for (v = ps->breaks[0] - step / 2, k = 0;
+             v <= hi && k < sizeof(ps->minor) / sizeof(double)
+             && ps->nminor < sizeof(ps->minor) / sizeof(double);
+             v += step, k++)
         {
             if (v >= lo) {
                 ps->minor[ps->nminor++] = v;
@@ -1381,12 +1618,12 @@ struct bubble_box_link_s {
 
 
 static int
-bubble_layout_labels(bubble_layout_ctx_t *ctx, double px0, double py0,
-    double px1, double py1)
+bubble_layout_labels(bubble_layout_ctx_t *ctx, size_t panel, double px0,
+    double py0, double px1, double py1)
 {
     int                     cols, rows, cx, cy, c0, c1, r0, r1, k, ok;
     char                    num[32];
-    size_t                  i, nboxes, nmax, len;
+    size_t                  i, nboxes, nmax, tried, len;
     double                  size, gap, w, h, asc, x, y;
     const char             *s;
     bubble_box_t           *boxes, b;
@@ -1416,8 +1653,14 @@ bubble_layout_labels(bubble_layout_ctx_t *ctx, double px0, double py0,
 
     /* points are sorted largest first already */
 
-    for (i = 0; i < ctx->npoints && i < nmax; i++) {
+    tried = 0;
+
+    for (i = 0; i < ctx->npoints && tried < nmax; i++) {
         pt = &ctx->points[i];
+
+        if (pt->panel != panel) {
+            continue;
+        }
 
         if (c->type == BUBBLE_COLUMN_STRING && c->str[pt->row].data) {
             s = c->str[pt->row].data;
@@ -1432,6 +1675,8 @@ bubble_layout_labels(bubble_layout_ctx_t *ctx, double px0, double py0,
         } else {
             continue;
         }
+
+        tried++;
 
         bubble_measure(ctx, s, len, size, 0, &m);
         w = m.width;

@@ -67,6 +67,9 @@ static int bubble_spec_stroke(bubble_spec_ctx_t *ctx, bubble_json_t *v,
     const char *path, void *target);
 static int bubble_spec_legend(bubble_spec_ctx_t *ctx, bubble_json_t *v,
     const char *path, void *target);
+static int bubble_spec_facet(bubble_spec_ctx_t *ctx, bubble_json_t *v,
+    const char *path, void *target);
+static int bubble_spec_column_index(bubble_spec_ctx_t *ctx, bubble_str_t *name);
 
 static int bubble_spec_number(bubble_spec_ctx_t *ctx, bubble_json_t *v,
     const char *path, double *out);
@@ -107,6 +110,7 @@ static const bubble_member_t  bubble_spec_top[] = {
     { "alpha", bubble_spec_alpha, 0 },
     { "stroke", bubble_spec_stroke, 0 },
     { "legend", bubble_spec_legend, 0 },
+    { "facet", bubble_spec_facet, 0 },
     { NULL, NULL, 0 }
 };
 
@@ -139,6 +143,7 @@ bubble_spec_build(bubble_allocator_t *a, const bubble_limits_t *limits,
     chart->font_size = 11;
     chart->alpha = 0.7;
     chart->legend = BUBBLE_LEGEND_RIGHT;
+    chart->facet = -1;
 
     for (int i = 0; i < BUBBLE_AES_N; i++) {
         chart->aes[i] = -2;                 /* -2: default, -1: unmapped */
@@ -426,9 +431,8 @@ static int
 bubble_spec_mapping(bubble_spec_ctx_t *ctx, bubble_json_t *v,
     const char *path, void *target)
 {
-    int             aes;
+    int             aes, col;
     char            sub[128];
-    size_t          i;
     bubble_json_t  *m;
 
     if (v->type != BUBBLE_JSON_OBJECT) {
@@ -466,23 +470,16 @@ bubble_spec_mapping(bubble_spec_ctx_t *ctx, bubble_json_t *v,
                                     "got %s", bubble_json_type_name(m->type));
         }
 
-        for (i = 0; i < ctx->doc->ncolumns; i++) {
-            if (ctx->doc->columns[i].name.len == m->str.len
-                && memcmp(ctx->doc->columns[i].name.data, m->str.data,
-                          m->str.len) == 0)
-            {
-                break;
-            }
-        }
+        col = bubble_spec_column_index(ctx, &m->str);
 
-        if (i == ctx->doc->ncolumns) {
+        if (col < 0) {
             return bubble_spec_fail(ctx, sub, "no column \"%.*s\" in data",
                                     (int) (m->str.len > 64 ? 64
                                                            : m->str.len),
                                     m->str.data);
         }
 
-        ctx->chart->aes[aes] = (int) i;
+        ctx->chart->aes[aes] = col;
     }
 
     return 0;
@@ -933,6 +930,84 @@ bubble_spec_legend(bubble_spec_ctx_t *ctx, bubble_json_t *v, const char *path,
     };
 
     return bubble_spec_members(ctx, v, path, members, ctx->chart);
+}
+
+
+static int
+bubble_spec_facet_wrap(bubble_spec_ctx_t *ctx, bubble_json_t *v,
+    const char *path, void *target)
+{
+    int  col;
+
+    if (v->type != BUBBLE_JSON_STRING) {
+        return bubble_spec_fail(ctx, path, "expected a column name, got %s",
+                                bubble_json_type_name(v->type));
+    }
+
+    col = bubble_spec_column_index(ctx, &v->str);
+    if (col < 0) {
+        return bubble_spec_fail(ctx, path, "no column \"%.64s\" in data",
+                                v->str.data);
+    }
+
+    ctx->chart->facet = col;
+    return 0;
+}
+
+
+static int
+bubble_spec_facet_ncol(bubble_spec_ctx_t *ctx, bubble_json_t *v,
+    const char *path, void *target)
+{
+    if (v->type != BUBBLE_JSON_NUMBER || !v->integer
+        || v->number < 1 || v->number > 16)
+    {
+        return bubble_spec_fail(ctx, path, "expected an integer from 1 to 16");
+    }
+
+    ctx->chart->facet_ncol = (int) v->number;
+    return 0;
+}
+
+
+static int
+bubble_spec_facet(bubble_spec_ctx_t *ctx, bubble_json_t *v, const char *path,
+    void *target)
+{
+    static const bubble_member_t  members[] = {
+        { "wrap", bubble_spec_facet_wrap, 0 },
+        { "ncol", bubble_spec_facet_ncol, 0 },
+        { NULL, NULL, 0 }
+    };
+
+    if (bubble_spec_members(ctx, v, path, members, ctx->chart) != 0) {
+        return -1;
+    }
+
+    if (ctx->chart->facet < 0) {
+        return bubble_spec_fail(ctx, path, "\"wrap\" names the column to "
+                                "facet by");
+    }
+
+    return 0;
+}
+
+
+static int
+bubble_spec_column_index(bubble_spec_ctx_t *ctx, bubble_str_t *name)
+{
+    size_t  i;
+
+    for (i = 0; i < ctx->doc->ncolumns; i++) {
+        if (ctx->doc->columns[i].name.len == name->len
+            && memcmp(ctx->doc->columns[i].name.data, name->data, name->len)
+               == 0)
+        {
+            return (int) i;
+        }
+    }
+
+    return -1;
 }
 
 
