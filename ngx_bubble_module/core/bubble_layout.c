@@ -648,6 +648,10 @@ bubble_layout_facets(bubble_layout_ctx_t *ctx)
     ctx->nrow = 1;
 
     if (chart->facet < 0) {
+        for (i = 0; i < ctx->npoints; i++) {
+            ctx->points[i].panel = 0;
+        }
+
         return 0;
     }
 
