@@ -120,6 +120,7 @@ static double bubble_untrans(bubble_trans_e trans, double v);
 static double bubble_pscale_map(bubble_pscale_t *ps, double v);
 static int bubble_point_cmp(const void *a, const void *b);
 static int bubble_str_cmp(const void *a, const void *b);
+static int bubble_num_str_cmp(const void *a, const void *b);
 
 static bubble_item_t *bubble_item(bubble_layout_ctx_t *ctx,
     bubble_item_type_e type);
@@ -700,7 +701,9 @@ bubble_layout_facets(bubble_layout_ctx_t *ctx)
         ctx->panels[n++] = v;
     }
 
-    qsort(ctx->panels, n, sizeof(bubble_str_t), bubble_str_cmp);
+    qsort(ctx->panels, n, sizeof(bubble_str_t),
+          ctx->facet_col->type == BUBBLE_COLUMN_NUMBER ? bubble_num_str_cmp
+                                                       : bubble_str_cmp);
 
     if (has_na) {
         ctx->panels[n].data = "NA";
@@ -1324,7 +1327,10 @@ bubble_layout_color_scale(bubble_layout_ctx_t *ctx)
             ctx->categories[n++] = s;
         }
 
-        qsort(ctx->categories, n, sizeof(bubble_str_t), bubble_str_cmp);
+        /* factor levels: numbers in numeric order (4, 8, 10), not text */
+        qsort(ctx->categories, n, sizeof(bubble_str_t),
+              c->type == BUBBLE_COLUMN_NUMBER ? bubble_num_str_cmp
+                                              : bubble_str_cmp);
     }
 
     ctx->ncategories = n;
@@ -1937,4 +1943,18 @@ bubble_str_cmp(const void *a, const void *b)
     rc = memcmp(s->data, t->data, n);
 
     return rc ? rc : (s->len > t->len) - (s->len < t->len);
+}
+
+
+/* numbers printed by bubble_format_number(), compared as numbers */
+
+static int
+bubble_num_str_cmp(const void *a, const void *b)
+{
+    double  x, y;
+
+    x = strtod(((const bubble_str_t *) a)->data, NULL);
+    y = strtod(((const bubble_str_t *) b)->data, NULL);
+
+    return (x > y) - (x < y);
 }

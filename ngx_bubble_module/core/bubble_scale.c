@@ -1082,17 +1082,46 @@ bubble_format_breaks(const double *v, size_t n, char *buf, size_t size,
 }
 
 
+/* "d.ddde+XX" strings: the same exponent and the same mantissa value */
+
+static int
+bubble_same_digits(const char *a, const char *b)
+{
+    char        ma[32], mb[32];
+    const char  *ea, *eb;
+
+    ea = strchr(a, 'e');
+    eb = strchr(b, 'e');
+
+    if (ea == NULL || eb == NULL || atoi(ea + 1) != atoi(eb + 1)
+        || (size_t) (ea - a) >= sizeof(ma) || (size_t) (eb - b) >= sizeof(mb))
+    {
+        return 0;
+    }
+
+    memcpy(ma, a, ea - a);
+    ma[ea - a] = '\0';
+    memcpy(mb, b, eb - b);
+    mb[eb - b] = '\0';
+
+    return strtod(ma, NULL) == strtod(mb, NULL);
+}
+
+
 /*
- * The shortest "%.Ng" that reads back as v: "0.1", "2.5", "1e+300",
- * "123456".  Returns the length, or 0 (buf set to "") when buf is too
- * small; non-finite values print as R prints them.
+ * A number as R's as.character() prints it, which is how ggplot2 names
+ * numeric categories and labels: the fewest significant digits (at most
+ * 15) that give v to 15 digits, in fixed notation unless scientific is
+ * narrower ("10", "123456", "0.1", "1e+05", "1e-04", "1234567.1").
+ * Returns the length, or 0 (buf set to "") when buf is too small;
+ * non-finite values print as R prints them.
  */
 
 size_t
 bubble_format_number(double v, char *buf, size_t size)
 {
-    int     prec, len;
-    char    tmp[64];
+    int     sig, exp10, decimals, len, flen, elen;
+    char    tmp[64], fixed[400], sci[64], want[64], *e;
 
     if (buf == NULL || size == 0) {
         return 0;
@@ -1108,14 +1137,41 @@ bubble_format_number(double v, char *buf, size_t size)
         len = snprintf(tmp, sizeof(tmp), "0");
 
     } else {
-        len = 0;
+        /*
+         * The value to R's 15 digits, then the fewest digits that say the
+         * same: mantissas and exponents compared apart, so neither DBL_MAX
+         * (whose 15 digits overflow) nor denormals fool the comparison.
+         */
+        snprintf(want, sizeof(want), "%.14e", v);
 
-        for (prec = 1; prec <= 17; prec++) {
-            len = snprintf(tmp, sizeof(tmp), "%.*g", prec, v);
-
-            if (strtod(tmp, NULL) == v) {
+        for (sig = 1; sig < 15; sig++) {
+            snprintf(sci, sizeof(sci), "%.*e", sig - 1, v);
+            if (bubble_same_digits(sci, want)) {
                 break;
             }
+        }
+
+        snprintf(sci, sizeof(sci), "%.*e", sig - 1, v);
+
+        /* R writes at least two exponent digits: 1e+05, 1e-04, 1e+300 */
+        e = strchr(sci, 'e');
+        exp10 = atoi(e + 1);
+        elen = snprintf(e, sizeof(sci) - (e - sci), "e%c%02d",
+                        exp10 < 0 ? '-' : '+', abs(exp10));
+        elen += (int) (e - sci);
+
+        decimals = sig - 1 - exp10;
+        if (decimals < 0) {
+            decimals = 0;
+        }
+
+        flen = snprintf(fixed, sizeof(fixed), "%.*f", decimals, v);
+
+        /* fixed wins ties, as R's scipen = 0 */
+        if (flen <= elen) {
+            len = snprintf(tmp, sizeof(tmp), "%s", fixed);
+        } else {
+            len = snprintf(tmp, sizeof(tmp), "%s", sci);
         }
     }
 
