@@ -994,30 +994,18 @@ bubble_layout_pscale(bubble_layout_ctx_t *ctx, bubble_pscale_t *ps,
         }
 
     } else if (ps->trans == BUBBLE_TRANS_LOG10) {
-        /* scales::log_breaks(): powers of ten, or 1-2-5 when too few */
-        olo = floor(lo);
-        ohi = ceil(hi);
+        /* scales::breaks_log() on the expanded range, then clipped to it */
+        size_t  m;
+        double  all[BUBBLE_MAX_BREAKS];
 
-        for (v = olo; v <= ohi && n < BUBBLE_MAX_BREAKS; v++) {
+        m = bubble_breaks_log(pow(10, lo), pow(10, hi), 5, all,
+                              BUBBLE_MAX_BREAKS);
+
+        for (i = 0; i < m; i++) {
+            v = log10(all[i]);
             if (v >= lo && v <= hi) {
-                ob[n] = pow(10, v);
+                ob[n] = all[i];
                 ps->breaks[n++] = v;
-            }
-        }
-
-        if (n < 3) {
-            static const double  mult[] = { 1, 2, 5 };
-
-            n = 0;
-            for (v = olo; v <= ohi; v++) {
-                for (k = 0; k < 3 && n < BUBBLE_MAX_BREAKS; k++) {
-                    double  b = log10(mult[k]) + v;
-
-                    if (b >= lo && b <= hi) {
-                        ob[n] = mult[k] * pow(10, v);
-                        ps->breaks[n++] = b;
-                    }
-                }
             }
         }
 

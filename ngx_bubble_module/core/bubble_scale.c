@@ -612,6 +612,170 @@ done:
 
 
 /*
+ * scales::breaks_log(n = 5, base = 10) (scales 1.2.1) on [lo, hi] in data
+ * units: powers of ten every `by` decades, `by` shrinking until n - 2
+ * breaks fall inside; failing that log_sub_breaks(): multipliers added in
+ * the order that best fills each decade (3, then 5, 2, 7, ...), and as the
+ * last resort extended breaks.  Breaks are not clipped here (ggplot2 clips
+ * them to the expanded range afterwards).
+ */
+
+static size_t
+bubble_log_relevant(const double *b, size_t n, double lo, double hi)
+{
+    size_t  i, k;
+
+    for (i = 0, k = 0; i < n; i++) {
+        if (lo <= b[i] && b[i] <= hi) {
+            k++;
+        }
+    }
+
+    return k;
+}
+
+
+static int
+bubble_double_cmp(const void *a, const void *b)
+{
+    double  x = *(const double *) a, y = *(const double *) b;
+
+    return (x > y) - (x < y);
+}
+
+
+size_t
+bubble_breaks_log(double lo, double hi, int n, double *out, size_t max)
+{
+    int     min, maxe, by, e, steps[10], nsteps, cand[10], ncand, i, j, k;
+    int     best;
+    double  rng0, rng1, b[BUBBLE_MAX_BREAKS * 10], d, dmin, bestd, t[12];
+    size_t  nb, first, last, m;
+
+    if (!(lo > 0) || !(hi > 0) || !isfinite(lo) || !isfinite(hi)
+        || hi < lo || max == 0)
+    {
+        return 0;
+    }
+
+    rng0 = log10(lo);
+    rng1 = log10(hi);
+    min = (int) floor(rng0);
+    maxe = (int) ceil(rng1);
+
+    /*
+     * R tests breaks against base^rng, not against the range itself:
+     * 10^log10(20) is 20.000000000000004, so 20 is not "relevant" there.
+     * The same round trip gives the same breaks.
+     */
+    lo = pow(10, rng0);
+    hi = pow(10, rng1);
+
+    if (maxe == min) {
+        out[0] = pow(10, min);
+        return 1;
+    }
+
+    if (maxe - min > 600) {
+        return 0;
+    }
+
+    /* powers of ten, every "by" decades */
+
+    for (by = (maxe - min) / n + 1; by >= 1; by--) {
+        nb = 0;
+        for (e = min; e <= maxe && nb < sizeof(b) / sizeof(double); e += by) {
+            b[nb++] = pow(10, e);
+        }
+
+        if (bubble_log_relevant(b, nb, lo, hi) >= (size_t) (n - 2)) {
+            m = nb < max ? nb : max;
+            memcpy(out, b, m * sizeof(double));
+            return m;
+        }
+    }
+
+    /* log_sub_breaks(): add multipliers 2..9 one by one */
+
+    steps[0] = 1;
+    nsteps = 1;
+    ncand = 0;
+    for (k = 2; k < 10; k++) {
+        cand[ncand++] = k;
+    }
+
+    nb = 0;
+
+    while (ncand > 0) {
+        best = 0;
+        bestd = -1;
+
+        for (i = 0; i < ncand; i++) {
+            /* delta(x): the smallest gap in log10(sort(c(x, steps, 10))) */
+            m = 0;
+            t[m++] = cand[i];
+            for (j = 0; j < nsteps; j++) {
+                t[m++] = steps[j];
+            }
+            t[m++] = 10;
+            qsort(t, m, sizeof(double), bubble_double_cmp);
+
+            dmin = INFINITY;
+            for (j = 1; j < (int) m; j++) {
+                d = log10(t[j]) - log10(t[j - 1]);
+                dmin = d < dmin ? d : dmin;
+            }
+
+            /* which.max(): the first of equals wins */
+            if (dmin > bestd) {
+                bestd = dmin;
+                best = i;
+            }
+        }
+
+        steps[nsteps++] = cand[best];
+        for (i = best; i < ncand - 1; i++) {
+            cand[i] = cand[i + 1];
+        }
+        ncand--;
+
+        /* outer(10^(min:max), steps), column-major as R vectorises it */
+        nb = 0;
+        for (j = 0; j < nsteps; j++) {
+            for (e = min; e <= maxe && nb < sizeof(b) / sizeof(double); e++) {
+                b[nb++] = pow(10, e) * steps[j];
+            }
+        }
+
+        if (bubble_log_relevant(b, nb, lo, hi) >= (size_t) (n - 2)) {
+            break;
+        }
+    }
+
+    if (bubble_log_relevant(b, nb, lo, hi) >= (size_t) (n - 2)) {
+        qsort(b, nb, sizeof(double), bubble_double_cmp);
+
+        /* one break beyond the data on each side */
+        for (first = 0; first < nb && b[first] < lo; first++) {
+            /* void */
+        }
+        for (last = nb; last > 0 && b[last - 1] > hi; last--) {
+            /* void */
+        }
+
+        first = first > 0 ? first - 1 : 0;
+        last = last < nb ? last + 1 : nb;
+
+        m = last - first < max ? last - first : max;
+        memcpy(out, b + first, m * sizeof(double));
+        return m;
+    }
+
+    return bubble_breaks_extended(lo, hi, n, out, max);
+}
+
+
+/*
  * pretty(c(lo, hi), n): pretty.default() with its defaults (min.n =
  * n %/% 3, shrink.sml = 0.75, high.u.bias = 1.5, u5.bias = .5 + 1.5 * 1.5,
  * eps.correct = 0, f.min = 2^-20) around R_pretty() of src/appl/pretty.c.

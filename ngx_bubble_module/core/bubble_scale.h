@@ -38,6 +38,13 @@ size_t bubble_breaks_extended(double lo, double hi, int m, double *out,
     size_t max);
 
 /*
+ * scales::breaks_log(n, base = 10) on [lo, hi] in data units (both > 0),
+ * which ggplot2 uses for scale_x_log10(); not clipped.  Returns how many.
+ */
+size_t bubble_breaks_log(double lo, double hi, int n, double *out,
+    size_t max);
+
+/*
  * R's pretty(c(lo, hi), n) (R_pretty in src/appl/pretty.c), not clipped,
  * as exact decimals; 0 on failure (n < 0, no finite end, more than max).
  */

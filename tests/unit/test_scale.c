@@ -2663,6 +2663,49 @@ test_palette_gradient(void **state)
 }
 
 
+/* R 4.2.2 / scales 1.2.1: breaks_log()(c(lo, hi)) */
+
+static void
+test_breaks_log(void **state)
+{
+    static const struct {
+        double  lo, hi;
+        size_t  n;
+        double  b[8];
+    } ref[] = {
+        { 150, 120000, 5, { 100, 1000, 10000, 100000, 1000000 } },
+        { 2e-4, 300, 4, { 0.0001, 0.01, 1, 100 } },
+        { 1, 10, 4, { 1, 3, 10, 30 } },
+        { 3, 7, 5, { 2, 3, 5, 7, 10 } },
+        { 1, 100, 3, { 1, 10, 100 } },
+        { 1, 1e6, 4, { 1, 100, 10000, 1e6 } },
+        { 0.5, 8, 6, { 0.3, 0.5, 1, 3, 5, 10 } },
+        { 20, 60, 5, { 20, 30, 40, 50, 70 } },
+        { 1.5, 2.5, 5, { 1.5, 1.75, 2, 2.25, 2.5 } },
+        { 1e-3, 1e9, 5, { 1e-3, 1, 1e3, 1e6, 1e9 } },
+    };
+    size_t  i, j, n;
+    double  out[BUBBLE_MAX_BREAKS];
+
+    (void) state;
+
+    for (i = 0; i < sizeof(ref) / sizeof(ref[0]); i++) {
+        n = bubble_breaks_log(ref[i].lo, ref[i].hi, 5, out,
+                              BUBBLE_MAX_BREAKS);
+        assert_int_equal(n, ref[i].n);
+
+        for (j = 0; j < n; j++) {
+            if (fabs(out[j] - ref[i].b[j]) > 1e-12 * ref[i].b[j]) {
+                fail_msg("breaks_log(%g, %g)[%zu]: got %g, R %g", ref[i].lo,
+                         ref[i].hi, j, out[j], ref[i].b[j]);
+            }
+        }
+    }
+
+    assert_int_equal(bubble_breaks_log(0, 10, 5, out, BUBBLE_MAX_BREAKS), 0);
+}
+
+
 int
 main(void)
 {
@@ -2683,6 +2726,7 @@ main(void)
         cmocka_unit_test(test_palette_named_misc),
         cmocka_unit_test(test_palette_continuous),
         cmocka_unit_test(test_palette_gradient),
+        cmocka_unit_test(test_breaks_log),
         cmocka_unit_test(test_size_area),
         cmocka_unit_test(test_size_radius),
     };
