@@ -22,10 +22,12 @@ CORE_SRCS   = $(wildcard ngx_bubble_module/core/*.c)
 CORE_HDRS   = $(wildcard ngx_bubble_module/core/*.h)
 GLUE_SRCS   = $(wildcard ngx_bubble_module/*.c ngx_bubble_module/*.h)
 
-PKGS        = cairo librsvg-2.0 pangocairo
+# fontconfig: bubble_renderer_id() calls FcGetVersion()
+PKGS        = cairo librsvg-2.0 pangocairo fontconfig
 CFLAGS_CORE = -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu99 \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS_CORE   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lyajl -lm
+# zlib: bubble_png.c
+LIBS_CORE   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lyajl -lz -lm
 
 UNIT_SRCS   = $(wildcard tests/unit/test_*.c)
 UNIT_BINS   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
@@ -36,7 +38,7 @@ DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
               fonts-noto-cjk curl perl python3 python3-jsonschema
 
-.PHONY: all deps build run stop test unit integration calibrate oom clean
+.PHONY: all deps build run stop test unit integration calibrate oom schema compare clean
 
 all: build
 
@@ -71,9 +73,9 @@ build: $(MODULE)
 
 run: build stop
 	@mkdir -p $(RUN_DIR)/logs $(RUN_DIR)/tmp
-	@sed -e 's|@MODULE@|$(CURDIR)/$(MODULE)|' -e 's|@PORT@|$(PORT)|' \
+	@sed -e 's|@MODULE@|$(abspath $(MODULE))|' -e 's|@PORT@|$(PORT)|' \
 	    -e 's|@ROOT@|$(CURDIR)|' conf/demo.conf > $(RUN_DIR)/nginx.conf
-	$(NGINX) -p $(CURDIR)/$(RUN_DIR) -c nginx.conf -e logs/error.log
+	$(NGINX) -p $(abspath $(RUN_DIR)) -c nginx.conf -e logs/error.log
 	@echo
 	@echo "ngx_bubble is running on http://127.0.0.1:$(PORT)/"
 	@echo "try:"
@@ -82,7 +84,7 @@ run: build stop
 
 stop:
 	@if [ -f $(RUN_DIR)/logs/nginx.pid ]; then \
-	    $(NGINX) -p $(CURDIR)/$(RUN_DIR) -c nginx.conf -e logs/error.log \
+	    $(NGINX) -p $(abspath $(RUN_DIR)) -c nginx.conf -e logs/error.log \
 	        -s stop 2>/dev/null || true; \
 	    sleep 0.5; rm -f $(RUN_DIR)/logs/nginx.pid; fi
 
@@ -97,7 +99,17 @@ unit: $(UNIT_BINS)
 	    echo "== $$t"; (cd tests/unit && ../../$$t); done
 
 integration: build
-	BUBBLE_MODULE=$(CURDIR)/$(MODULE) BUBBLE_ROOT=$(CURDIR) prove -r t/
+	BUBBLE_MODULE=$(abspath $(MODULE)) BUBBLE_ROOT=$(CURDIR) prove -r t/
+
+# The JSON Schema of the spec (docs/spec.schema.json) against the examples,
+# the bench specs, invalid specs and the parser's tables; no nginx needed.
+schema:
+	python3 tests/schema/validate_examples.py
+
+# Side-by-side PNGs of ours and R's ggplot2 in docs/compare/ (needs `make
+# run`, and r-cran-ggplot2 r-cran-jsonlite imagemagick: not in DEB_PKGS).
+compare:
+	tests/compare/run.sh
 
 # Memory: the render estimate against measured peaks (docs/memory.md), and
 # the OOM test: nginx in a 128 MiB memory cgroup under a flood (needs root
@@ -112,10 +124,13 @@ calibrate:
 	tests/bench/calibrate_estimate.sh
 
 oom: build
-	BUBBLE_MODULE=$(CURDIR)/$(MODULE) BUBBLE_ROOT=$(CURDIR) \
-	    tests/oom/run_oom_test.sh
+	BUBBLE_MODULE=$(abspath $(MODULE)) BUBBLE_ROOT=$(CURDIR) \
+	    tests/oom/run_oom_test.py
 
-test: deps unit integration oom
+test: deps schema unit integration oom
 
 clean:
 	rm -rf $(BUILD)
+
+# fuzzing (make fuzz, fuzz-regress): tests/fuzz/fuzz.mk
+include tests/fuzz/fuzz.mk

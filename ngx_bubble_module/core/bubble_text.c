@@ -7,6 +7,7 @@
  * glib's allocator and are released before returning.
  */
 
+#include <stdio.h>
 #include <string.h>
 
 #include <pango/pangocairo.h>
@@ -32,20 +33,33 @@ bubble_text_context(void)
 }
 
 
-void
-bubble_text_measure(const char *family, double size, int bold,
-    const char *text, size_t len, bubble_text_metrics_t *m)
+/*
+ * Text boxes as ggplot2 sizes them (titleGrob, add_margins): the ink
+ * ascent of the string itself plus the font's descent, measured on
+ * "gjpqyQ" as ggplot2's font_descent() does.  Pango's logical line height
+ * adds leading (and with a CJK fallback font, far more), which made every
+ * title and axis 2.5-5 px taller than ggplot2's.
+ */
+
+#define BUBBLE_DESCENTS  8
+
+typedef struct {
+    char                     family[64];
+    double                   size;
+    int                      bold;
+    double                   descent;       /* px */
+} bubble_descent_t;
+
+static __thread bubble_descent_t  bubble_descents[BUBBLE_DESCENTS];
+static __thread unsigned          bubble_descents_next;
+
+
+static PangoLayout *
+bubble_text_layout(const char *family, double size, int bold,
+    const char *text, size_t len)
 {
-    int                    baseline;
     PangoLayout           *layout;
-    PangoRectangle         logical;
     PangoFontDescription  *desc;
-
-    memset(m, 0, sizeof(bubble_text_metrics_t));
-
-    if (len == 0) {
-        return;
-    }
 
     desc = pango_font_description_new();
     pango_font_description_set_family(desc, family);
@@ -58,15 +72,73 @@ bubble_text_measure(const char *family, double size, int bold,
     pango_layout_set_font_description(layout, desc);
     pango_layout_set_text(layout, text, (int) len);
 
-    pango_layout_get_extents(layout, NULL, &logical);
+    pango_font_description_free(desc);
+
+    return layout;
+}
+
+
+static double
+bubble_text_descent(const char *family, double size, int bold)
+{
+    unsigned           i;
+    PangoLayout       *layout;
+    PangoRectangle     ink;
+    bubble_descent_t  *d;
+
+    for (i = 0; i < BUBBLE_DESCENTS; i++) {
+        d = &bubble_descents[i];
+
+        if (d->size == size && d->bold == bold
+            && strncmp(d->family, family, sizeof(d->family)) == 0)
+        {
+            return d->descent;
+        }
+    }
+
+    layout = bubble_text_layout(family, size, bold, "gjpqyQ", 6);
+    pango_layout_get_extents(layout, &ink, NULL);
+
+    d = &bubble_descents[bubble_descents_next++ % BUBBLE_DESCENTS];
+    snprintf(d->family, sizeof(d->family), "%s", family);
+    d->size = size;
+    d->bold = bold;
+    d->descent = (double) (ink.y + ink.height
+                           - pango_layout_get_baseline(layout)) / PANGO_SCALE;
+
+    g_object_unref(layout);
+
+    return d->descent;
+}
+
+
+void
+bubble_text_measure(const char *family, double size, int bold,
+    const char *text, size_t len, bubble_text_metrics_t *m)
+{
+    int              baseline;
+    PangoLayout     *layout;
+    PangoRectangle   ink, logical;
+
+    memset(m, 0, sizeof(bubble_text_metrics_t));
+
+    if (len == 0) {
+        return;
+    }
+
+    layout = bubble_text_layout(family, size, bold, text, len);
+
+    pango_layout_get_extents(layout, &ink, &logical);
     baseline = pango_layout_get_baseline(layout);
 
     m->width = (double) logical.width / PANGO_SCALE;
-    m->height = (double) logical.height / PANGO_SCALE;
-    m->ascent = (double) baseline / PANGO_SCALE;
+
+    /* blank text has no ink: no ascent, but the descent still counts */
+    m->ascent = (ink.height > 0) ? (double) (baseline - ink.y) / PANGO_SCALE
+                                 : 0;
+    m->height = m->ascent + bubble_text_descent(family, size, bold);
 
     g_object_unref(layout);
-    pango_font_description_free(desc);
 }
 
 
