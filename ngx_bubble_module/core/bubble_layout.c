@@ -18,7 +18,7 @@
 
 #define BUBBLE_LWD(mm)           ((mm) * 72.27 / 25.4)
 #define BUBBLE_NA_COLOR          BUBBLE_RGBA(0x7f, 0x7f, 0x7f, 0xff)
-#define BUBBLE_COLORBAR_STEPS    32
+#define BUBBLE_COLORBAR_STEPS    64        /* 1.8 px steps on a 115 px bar */
 #define BUBBLE_MAX_CATEGORIES    64
 #define BUBBLE_MAX_PANELS        64
 
@@ -237,6 +237,7 @@ bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
 
     if (has_legend) {
         switch (chart->legend) {
+        /* legend.box.spacing: 2 * half_line between panel and box */
         case BUBBLE_LEGEND_LEFT:
             left += lw + 2 * margin;
             break;
@@ -382,17 +383,20 @@ bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
             break;
         case BUBBLE_LEGEND_TOP:
             lx = (px0 + px1 - lw) / 2;
-            ly = top - lh - margin;
+            ly = top - lh - 2 * margin;
             break;
         case BUBBLE_LEGEND_BOTTOM:
             lx = (px0 + px1 - lw) / 2;
-            ly = bottom + margin;
+            ly = bottom + 2 * margin;
             break;
         default:
             lx = right + 2 * margin;
             ly = (py0 + py1 - lh) / 2;
             break;
         }
+
+        /* centred on the panels, but never off the page */
+        lx = fmax(margin, fmin(lx, W - margin - lw));
 
         if (bubble_layout_legends(&ctx, lx, ly, 1, &lw, &lh) != 0) {
             return -1;
@@ -1406,75 +1410,285 @@ bubble_layout_color_of(bubble_layout_ctx_t *ctx, size_t row)
 
 
 /*
- * Legends, stacked: size first, then colour.  With draw == 0 only the
- * block's size is computed (*w, *h); with draw == 1 it is drawn at (x, y).
- * Measures: key 17.28 pt, title 11 pt, labels 8.8 pt, 5.5 pt gaps.
+ * Legends as ggplot2 lays them out (theme_grey): each legend in a box with
+ * legend.margin 5.5 pt, boxes 11 pt apart (legend.spacing), size first,
+ * then colour.  Right and left: boxes stacked, title above the keys.  Top
+ * and bottom: boxes side by side, title left of a row of keys.  Keys are
+ * 17.28 pt (1.2 lines), grow with their bubble (2.66 r, as draw_key_point
+ * sizes them), and share the widest key's width within a legend.
+ * With draw == 0 only the block's size is computed (*w, *h).
  */
 
-static int
-bubble_layout_legend_title(bubble_layout_ctx_t *ctx, const char *title,
-    double x, double *y, int draw, double *w)
+#define BUBBLE_KEY              (17.28 * BUBBLE_PT)
+#define BUBBLE_LEGEND_MARGIN    (5.5 * BUBBLE_PT)
+#define BUBBLE_LEGEND_SPACING   (11 * BUBBLE_PT)
+#define BUBBLE_LEGEND_GAP       (5.5 * BUBBLE_PT)  /* key to label */
+#define BUBBLE_COLORBAR_TICKS   0.2                /* of the bar's width */
+
+/* geom_point's default size 1.5 as pch 19 draws it: 0.375 * 5.21 pt */
+#define BUBBLE_CATEGORY_R       (0.375 * 5.21 * BUBBLE_PT)
+
+typedef enum {
+    BUBBLE_LEGEND_SIZE = 0,
+    BUBBLE_LEGEND_CATEGORY,
+    BUBBLE_LEGEND_BAR
+} bubble_legend_kind_e;
+
+
+static size_t
+bubble_legend_count(bubble_layout_ctx_t *ctx, bubble_legend_kind_e kind)
 {
-    bubble_text_metrics_t  m;
+    return kind == BUBBLE_LEGEND_SIZE ? ctx->nsize_breaks
+           : kind == BUBBLE_LEGEND_CATEGORY ? ctx->ncategories
+           : ctx->ncolor_breaks;
+}
 
-    bubble_measure(ctx, title, strlen(title), ctx->base, 0, &m);
 
-    if (draw && bubble_text(ctx, x, *y + m.ascent, title, strlen(title),
-                            ctx->base, ctx->theme.text, BUBBLE_ANCHOR_START,
-                            0, 0) != 0)
-    {
-        return -1;
+static bubble_str_t
+bubble_legend_label(bubble_layout_ctx_t *ctx, bubble_legend_kind_e kind,
+    size_t i)
+{
+    bubble_str_t  s;
+
+    if (kind == BUBBLE_LEGEND_CATEGORY) {
+        return ctx->categories[i];
     }
 
-    *w = fmax(*w, m.width);
-    *y += m.height + 5.5 * BUBBLE_PT / 2;
+    s.data = (kind == BUBBLE_LEGEND_SIZE) ? ctx->size_labels[i]
+                                          : ctx->color_labels[i];
+    s.len = strlen(s.data);
 
-    return 0;
+    return s;
+}
+
+
+static double
+bubble_legend_key_h(bubble_layout_ctx_t *ctx, bubble_legend_kind_e kind,
+    size_t i)
+{
+    double  r;
+
+    if (kind != BUBBLE_LEGEND_SIZE) {
+        return BUBBLE_KEY;
+    }
+
+    r = bubble_layout_radius(ctx, ctx->size_breaks[i]);
+
+    return fmax(BUBBLE_KEY, 2.66 * r);
 }
 
 
 static int
-bubble_layout_legend_entry(bubble_layout_ctx_t *ctx, double x, double *y,
-    int draw, double *w, double r, bubble_rgba_t color, const char *label)
+bubble_layout_legend_one(bubble_layout_ctx_t *ctx, bubble_legend_kind_e kind,
+    const char *title, double x, double y, int draw, int horizontal,
+    double *w, double *h)
 {
-    double                 key, cy;
+    size_t                 i, n;
+    double                 key_w, key_h, kx, ky, lx, bar, t, cw, ch, v;
+    uint32_t               rgba;
+    bubble_str_t           label;
     bubble_item_t         *it;
-    bubble_text_metrics_t  m;
+    bubble_text_metrics_t  tm, m;
 
-    key = fmax(17.28 * BUBBLE_PT, 2 * r + 4);
+    n = bubble_legend_count(ctx, kind);
 
-    bubble_measure(ctx, label, strlen(label), ctx->base * 0.8, 0, &m);
+    bubble_measure(ctx, title, strlen(title), ctx->base, 0, &tm);
+
+    key_w = BUBBLE_KEY;
+    for (i = 0; i < n; i++) {
+        key_w = fmax(key_w, bubble_legend_key_h(ctx, kind, i));
+    }
+
+    /* where the keys start: below the title, or right of it */
+    if (horizontal) {
+        kx = x + tm.width + BUBBLE_LEGEND_GAP;
+        ky = y;
+    } else {
+        kx = x;
+        ky = y + tm.height + BUBBLE_LEGEND_GAP / 2;
+    }
+
+    cw = 0;                                 /* keys' extent */
+    ch = 0;
+
+    if (kind == BUBBLE_LEGEND_BAR) {
+        /* a colour bar: 1 key wide, 5 keys long, smooth steps */
+        double  bw, bh;
+
+        bar = 5 * BUBBLE_KEY;
+        bw = horizontal ? bar : BUBBLE_KEY;
+        bh = horizontal ? BUBBLE_KEY : bar;
+
+        for (i = 0; draw && i < BUBBLE_COLORBAR_STEPS; i++) {
+            t = (i + 0.5) / BUBBLE_COLORBAR_STEPS;
+            bubble_palette_gradient(ctx->palette, horizontal ? t : 1 - t,
+                                    &rgba);
+
+            if ((horizontal
+                 && bubble_rect(ctx, kx + bar * i / BUBBLE_COLORBAR_STEPS, ky,
+                                bar / BUBBLE_COLORBAR_STEPS + 0.5, bh, rgba)
+                    != 0)
+                || (!horizontal
+                    && bubble_rect(ctx, kx,
+                                   ky + bar * i / BUBBLE_COLORBAR_STEPS, bw,
+                                   bar / BUBBLE_COLORBAR_STEPS + 0.5, rgba)
+                       != 0))
+            {
+                return -1;
+            }
+        }
+
+        for (i = 0; i < n; i++) {
+            /* one colour only: its single break sits mid-bar */
+            t = (ctx->color_hi > ctx->color_lo)
+                ? (ctx->color_breaks[i] - ctx->color_lo)
+                  / (ctx->color_hi - ctx->color_lo)
+                : 0.5;
+
+            label = bubble_legend_label(ctx, kind, i);
+            bubble_measure(ctx, label.data, label.len, ctx->base * 0.8, 0,
+                           &m);
+
+            if (draw) {
+                /* white ticks across both edges, as guide_colourbar */
+                v = horizontal ? kx + bar * t : ky + bar * (1 - t);
+
+                if ((horizontal
+                     && (bubble_line(ctx, v, ky, v, ky + bh
+                                     * BUBBLE_COLORBAR_TICKS,
+                                     BUBBLE_RGBA(255, 255, 255, 255), 0.5)
+                         != 0
+                         || bubble_line(ctx, v, ky + bh * (1 - BUBBLE_COLORBAR_TICKS),
+                                        v, ky + bh,
+                                        BUBBLE_RGBA(255, 255, 255, 255), 0.5)
+                            != 0))
+                    || (!horizontal
+                        && (bubble_line(ctx, kx, v, kx + bw
+                                        * BUBBLE_COLORBAR_TICKS, v,
+                                        BUBBLE_RGBA(255, 255, 255, 255), 0.5)
+                            != 0
+                            || bubble_line(ctx, kx + bw * (1 - BUBBLE_COLORBAR_TICKS),
+                                           v, kx + bw, v,
+                                           BUBBLE_RGBA(255, 255, 255, 255),
+                                           0.5) != 0)))
+                {
+                    return -1;
+                }
+
+                if ((horizontal
+                     && bubble_text(ctx, v, ky + bh + BUBBLE_LEGEND_GAP / 2
+                                    + m.ascent, label.data, label.len,
+                                    ctx->base * 0.8, ctx->theme.text,
+                                    BUBBLE_ANCHOR_MIDDLE, 0, 0) != 0)
+                    || (!horizontal
+                        && bubble_text(ctx, kx + bw + BUBBLE_LEGEND_GAP,
+                                       v - m.height / 2 + m.ascent,
+                                       label.data, label.len,
+                                       ctx->base * 0.8, ctx->theme.text,
+                                       BUBBLE_ANCHOR_START, 0, 0) != 0))
+                {
+                    return -1;
+                }
+            }
+
+            if (horizontal) {
+                ch = fmax(ch, bh + BUBBLE_LEGEND_GAP / 2 + m.height);
+            } else {
+                cw = fmax(cw, bw + BUBBLE_LEGEND_GAP + m.width);
+            }
+        }
+
+        cw = fmax(cw, bw);
+        ch = fmax(ch, bh);
+
+    } else {
+        lx = kx;
+
+        for (i = 0; i < n; i++) {
+            key_h = bubble_legend_key_h(ctx, kind, i);
+            label = bubble_legend_label(ctx, kind, i);
+            bubble_measure(ctx, label.data, label.len, ctx->base * 0.8, 0,
+                           &m);
+
+            if (draw) {
+                double  ey = horizontal ? ky : ky + ch;
+
+                if (bubble_rect(ctx, lx, ey, key_w, key_h, ctx->theme.key)
+                    != 0)
+                {
+                    return -1;
+                }
+
+                it = bubble_item(ctx, BUBBLE_ITEM_CIRCLE);
+                if (it == NULL) {
+                    return -1;
+                }
+
+                it->x = lx + key_w / 2;
+                it->y = ey + key_h / 2;
+                it->opacity = ctx->chart->alpha;
+
+                if (kind == BUBBLE_LEGEND_SIZE) {
+                    it->r = bubble_layout_radius(ctx, ctx->size_breaks[i]);
+                    /* the colour bubbles have when colour is not mapped */
+                    it->fill = ctx->chart->color.has_value
+                               ? ctx->chart->color.value : ctx->theme.point;
+
+                } else {
+                    it->r = BUBBLE_CATEGORY_R;
+                    it->fill = ctx->category_colors[i];
+                }
+
+                if (ctx->chart->stroke_width > 0) {
+                    it->stroke = ctx->chart->has_stroke_color
+                                 ? ctx->chart->stroke_color : it->fill;
+                    it->stroke_width = ctx->chart->stroke_width;
+                }
+
+                if (bubble_text(ctx, lx + key_w + BUBBLE_LEGEND_GAP,
+                                ey + key_h / 2 - m.height / 2 + m.ascent,
+                                label.data, label.len, ctx->base * 0.8,
+                                ctx->theme.text, BUBBLE_ANCHOR_START, 0, 0)
+                    != 0)
+                {
+                    return -1;
+                }
+            }
+
+            if (horizontal) {
+                lx += key_w + BUBBLE_LEGEND_GAP + m.width
+                      + BUBBLE_LEGEND_GAP;
+                cw = lx - kx - BUBBLE_LEGEND_GAP;
+                ch = fmax(ch, key_h);
+
+            } else {
+                ch += key_h;
+                cw = fmax(cw, key_w + BUBBLE_LEGEND_GAP + m.width);
+            }
+        }
+    }
+
+    /* the title, last: now the keys' extent is known */
 
     if (draw) {
-        if (BUBBLE_A(ctx->theme.key)
-            && bubble_rect(ctx, x, *y, key, key, ctx->theme.key) != 0)
-        {
-            return -1;
-        }
-
-        it = bubble_item(ctx, BUBBLE_ITEM_CIRCLE);
-        if (it == NULL) {
-            return -1;
-        }
-
-        it->x = x + key / 2;
-        it->y = *y + key / 2;
-        it->r = r;
-        it->fill = color;
-        it->opacity = ctx->chart->alpha;
-
-        cy = *y + key / 2 - m.height / 2 + m.ascent;
-
-        if (bubble_text(ctx, x + key + 5.5 * BUBBLE_PT, cy, label,
-                        strlen(label), ctx->base * 0.8, ctx->theme.text,
+        if (bubble_text(ctx, x, horizontal ? y + ch / 2 - tm.height / 2
+                                             + tm.ascent
+                                           : y + tm.ascent,
+                        title, strlen(title), ctx->base, ctx->theme.text,
                         BUBBLE_ANCHOR_START, 0, 0) != 0)
         {
             return -1;
         }
     }
 
-    *w = fmax(*w, key + 5.5 * BUBBLE_PT + m.width);
-    *y += key;
+    if (horizontal) {
+        *w = kx - x + cw;
+        *h = fmax(ch, tm.height);
+
+    } else {
+        *w = fmax(tm.width, cw);
+        *h = ky - y + ch;
+    }
 
     return 0;
 }
@@ -1484,109 +1698,99 @@ static int
 bubble_layout_legends(bubble_layout_ctx_t *ctx, double x, double y,
     int draw, double *w, double *h)
 {
-    size_t                 i;
-    double                 y0, bw, bar, r, t, lx;
-    uint32_t               rgba;
-    const char            *title;
+    int                    horizontal, k, nlegends;
+    double                 lw, lh, tw, th, rw, rh;
+    const char            *titles[2];
     bubble_chart_t        *chart = ctx->chart;
-    bubble_text_metrics_t  m;
+    bubble_legend_kind_e   kinds[2];
 
-    y0 = y;
-    bw = 0;
+    nlegends = 0;
 
     if (ctx->size_col && ctx->nsize_breaks) {
-        title = chart->size.title.data ? chart->size.title.data
-                                       : ctx->size_col->name.data;
-
-        if (bubble_layout_legend_title(ctx, title, x, &y, draw, &bw) != 0) {
-            return -1;
-        }
-
-        for (i = 0; i < ctx->nsize_breaks; i++) {
-            r = bubble_layout_radius(ctx, ctx->size_breaks[i]);
-
-            if (bubble_layout_legend_entry(ctx, x, &y, draw, &bw, r,
-                                           ctx->theme.point,
-                                           ctx->size_labels[i]) != 0)
-            {
-                return -1;
-            }
-        }
-
-        y += 11 * BUBBLE_PT;
+        kinds[nlegends] = BUBBLE_LEGEND_SIZE;
+        titles[nlegends++] = chart->size.title.data
+                             ? chart->size.title.data
+                             : ctx->size_col->name.data;
     }
 
     if (ctx->color_col && ctx->color_col->type != BUBBLE_COLUMN_EMPTY) {
-        title = chart->color.title.data ? chart->color.title.data
-                                        : ctx->color_col->name.data;
+        kinds[nlegends] = ctx->continuous ? BUBBLE_LEGEND_BAR
+                                          : BUBBLE_LEGEND_CATEGORY;
+        titles[nlegends++] = chart->color.title.data
+                             ? chart->color.title.data
+                             : ctx->color_col->name.data;
+    }
 
-        if (bubble_layout_legend_title(ctx, title, x, &y, draw, &bw) != 0) {
+    horizontal = (chart->legend == BUBBLE_LEGEND_TOP
+                  || chart->legend == BUBBLE_LEGEND_BOTTOM);
+
+    /*
+     * Side by side at top and bottom, but a legend that would run past the
+     * page starts a new row: measured first (draw == 0), so both passes
+     * wrap at the same place.
+     */
+
+    tw = 0;
+    th = 0;
+    rw = 0;                                 /* current row */
+    rh = 0;
+
+    for (k = 0; k < nlegends; k++) {
+        if (bubble_layout_legend_one(ctx, kinds[k], titles[k], 0, 0, 0,
+                                     horizontal, &lw, &lh) != 0)
+        {
             return -1;
         }
 
-        if (ctx->continuous) {
-            /* a colour bar: 1.2 lines wide, 5 lines tall, in flat steps */
-            bar = 5 * 17.28 * BUBBLE_PT;
-            lx = x + 17.28 * BUBBLE_PT + 5.5 * BUBBLE_PT;
+        lw += 2 * BUBBLE_LEGEND_MARGIN;
+        lh += 2 * BUBBLE_LEGEND_MARGIN;
 
-            for (i = 0; draw && i < BUBBLE_COLORBAR_STEPS; i++) {
-                t = 1.0 - (i + 0.5) / BUBBLE_COLORBAR_STEPS;
-                bubble_palette_gradient(ctx->palette, t, &rgba);
-
-                if (bubble_rect(ctx, x, y + bar * i / BUBBLE_COLORBAR_STEPS,
-                                17.28 * BUBBLE_PT,
-                                bar / BUBBLE_COLORBAR_STEPS + 0.5, rgba)
-                    != 0)
-                {
-                    return -1;
-                }
-            }
-
-            for (i = 0; i < ctx->ncolor_breaks; i++) {
-                t = (ctx->color_breaks[i] - ctx->color_lo)
-                    / (ctx->color_hi - ctx->color_lo);
-
-                bubble_measure(ctx, ctx->color_labels[i],
-                               strlen(ctx->color_labels[i]),
-                               ctx->base * 0.8, 0, &m);
-
-                if (draw && bubble_text(ctx, lx,
-                                        y + bar * (1 - t) - m.height / 2
-                                        + m.ascent, ctx->color_labels[i],
-                                        strlen(ctx->color_labels[i]),
-                                        ctx->base * 0.8, ctx->theme.text,
-                                        BUBBLE_ANCHOR_START, 0, 0) != 0)
-                {
-                    return -1;
-                }
-
-                bw = fmax(bw, lx - x + m.width);
-            }
-
-            y += bar;
-
-        } else {
-            for (i = 0; i < ctx->ncategories; i++) {
-                char  label[256];
-
-                snprintf(label, sizeof(label), "%.*s",
-                         (int) ctx->categories[i].len,
-                         ctx->categories[i].data);
-
-                if (bubble_layout_legend_entry(ctx, x, &y, draw, &bw,
-                                               4, ctx->category_colors[i],
-                                               label) != 0)
-                {
-                    return -1;
-                }
-            }
+        if (horizontal && rw > 0
+            && rw + BUBBLE_LEGEND_SPACING + lw
+               > chart->width - 2 * BUBBLE_LEGEND_MARGIN)
+        {
+            th += rh + BUBBLE_LEGEND_SPACING;
+            rw = 0;
+            rh = 0;
         }
 
-        y += 11 * BUBBLE_PT;
+        if (horizontal) {
+            rw += (rw > 0) ? BUBBLE_LEGEND_SPACING : 0;
+        }
+
+        if (draw
+            && bubble_layout_legend_one(ctx, kinds[k], titles[k],
+                                        (horizontal ? x + rw : x)
+                                        + BUBBLE_LEGEND_MARGIN,
+                                        (horizontal ? y + th : y + th)
+                                        + BUBBLE_LEGEND_MARGIN, 1,
+                                        horizontal, &lw, &lh) != 0)
+        {
+            return -1;
+        }
+
+        if (draw) {
+            lw += 2 * BUBBLE_LEGEND_MARGIN;
+            lh += 2 * BUBBLE_LEGEND_MARGIN;
+        }
+
+        if (horizontal) {
+            rw += lw;
+            rh = fmax(rh, lh);
+            tw = fmax(tw, rw);
+
+        } else {
+            th += lh + (k + 1 < nlegends ? BUBBLE_LEGEND_SPACING : 0);
+            tw = fmax(tw, lw);
+        }
     }
 
-    *w = bw;
-    *h = (y > y0) ? y - y0 - 11 * BUBBLE_PT : 0;
+    if (horizontal) {
+        th += rh;
+    }
+
+    *w = tw;
+    *h = th;
 
     return 0;
 }
