@@ -480,6 +480,18 @@ bubble_layout_panel(bubble_layout_ctx_t *ctx, size_t panel, double px0,
         }
     }
 
+    /* bubbles are clipped to their panel, as ggplot2 clips them */
+
+    it = bubble_item(ctx, BUBBLE_ITEM_CLIP);
+    if (it == NULL) {
+        return -1;
+    }
+
+    it->x = px0;
+    it->y = py0;
+    it->w = px1 - px0;
+    it->h = py1 - py0;
+
     /* the points are sorted largest first; each belongs to one panel */
 
     for (i = 0; i < ctx->npoints; i++) {
@@ -530,6 +542,10 @@ bubble_layout_panel(bubble_layout_ctx_t *ctx, size_t panel, double px0,
                 ctx->dl->text_bytes += s.len;
             }
         }
+    }
+
+    if (bubble_item(ctx, BUBBLE_ITEM_CLIP_END) == NULL) {
+        return -1;
     }
 
     /* labels on top of all bubbles, where they do not collide */

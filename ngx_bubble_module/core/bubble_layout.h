@@ -23,7 +23,10 @@ typedef enum {
     BUBBLE_ITEM_RECT = 0,
     BUBBLE_ITEM_LINE,
     BUBBLE_ITEM_CIRCLE,
-    BUBBLE_ITEM_TEXT
+    BUBBLE_ITEM_TEXT,
+    BUBBLE_ITEM_CLIP,                       /* items up to CLIP_END are
+                                               clipped to x, y, w, h */
+    BUBBLE_ITEM_CLIP_END
 } bubble_item_type_e;
 
 typedef enum {

@@ -122,6 +122,25 @@ bubble_svg_write(bubble_allocator_t *a, bubble_dlist_t *dl,
 
             break;
 
+        case BUBBLE_ITEM_CLIP:
+            /*
+             * A nested viewport clips what it holds (overflow is hidden
+             * by default) and, with viewBox = its own rectangle, keeps the
+             * page's coordinates: clipping without a url(#) reference.
+             */
+            bubble_svg_printf(&b, "<svg x=\"%s\" y=\"%s\" width=\"%s\" "
+                              "height=\"%s\" viewBox=\"%s %s %s %s\">\n",
+                              bubble_svg_num(n1, it->x),
+                              bubble_svg_num(n2, it->y),
+                              bubble_svg_num(n3, it->w),
+                              bubble_svg_num(n4, it->h),
+                              n1, n2, n3, n4);
+            break;
+
+        case BUBBLE_ITEM_CLIP_END:
+            bubble_svg_printf(&b, "</svg>\n");
+            break;
+
         case BUBBLE_ITEM_TEXT:
             bubble_svg_printf(&b, "<text x=\"%s\" y=\"%s\" font-size=\"%s\"",
                               bubble_svg_num(n1, it->x),
@@ -186,19 +205,47 @@ bubble_svg_printf(bubble_svg_buf_t *b, const char *fmt, ...)
 
 
 /*
- * XML-escape UTF-8 text (yajl validated it).  Control characters are not
- * allowed in XML 1.0, even escaped: they are dropped.
+ * XML-escape UTF-8 text.  Control characters, U+FFFE and U+FFFF are not
+ * allowed in XML 1.0, even escaped: they are dropped.  So is any byte
+ * that starts no well-formed character: the parser refuses such strings,
+ * but a label cut by a printf width or a buffer's size may end in half a
+ * character, and the SVG must stay well-formed.
  */
 
 static void
 bubble_svg_escape(bubble_svg_buf_t *b, const char *s, size_t len)
 {
-    size_t          i;
+    size_t          i, n;
     unsigned char   c;
     const char     *rep;
 
     for (i = 0; i < len; i++) {
         c = (unsigned char) s[i];
+
+        if (c >= 0x80) {
+            n = bubble_utf8_char((const u_char *) s + i, len - i);
+
+            if (b->end - b->last < 7) {
+                b->last = b->end;
+                return;
+            }
+
+            /* EF BF BE, EF BF BF: U+FFFE, U+FFFF */
+            if (n == 3 && c == 0xef && (u_char) s[i + 1] == 0xbf
+                && (u_char) s[i + 2] >= 0xbe)
+            {
+                n = 0;
+            }
+
+            if (n == 0) {
+                continue;
+            }
+
+            memcpy(b->last, s + i, n);
+            b->last += n;
+            i += n - 1;
+            continue;
+        }
 
         switch (c) {
         case '&':  rep = "&amp;";  break;
