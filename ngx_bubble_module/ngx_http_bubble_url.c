@@ -17,6 +17,7 @@
 #include <openssl/hmac.h>
 
 #include "ngx_http_bubble_module.h"
+#include "bubble_gchart.h"
 
 
 #define NGX_HTTP_BUBBLE_SIG_LEN    22        /* base64url chars: 128 bits */
@@ -48,6 +49,7 @@ ngx_http_bubble_url_spec(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
 {
     u_char                      *dst, *src, *p, *last;
     ngx_str_t                    value, blob;
+    bubble_str_t                 legacy;
     ngx_http_bubble_loc_conf_t  *blcf;
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
@@ -58,6 +60,24 @@ ngx_http_bubble_url_spec(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
                          "limit is %zu: POST the spec as JSON instead",
                          r->unparsed_uri.len, blcf->max_url_length);
         return NGX_ERROR;
+    }
+
+    /*
+     * A legacy Google Image Charts URL (cht=): its parameters become a
+     * spec's JSON, signed (if at all) like any other spec's JSON.
+     */
+    if (bubble_gchart_detect(r->args.data, r->args.len)) {
+        if (bubble_gchart_to_json(&ctx->alloc, &ctx->limits, r->args.data,
+                                  r->args.len, &legacy, &ctx->err)
+            != 0)
+        {
+            return NGX_ERROR;
+        }
+
+        json->data = (u_char *) legacy.data;
+        json->len = legacy.len;
+
+        return ngx_http_bubble_verify(r, ctx, json);
     }
 
     if (ngx_http_arg(r, (u_char *) "spec", 4, &value) == NGX_OK
