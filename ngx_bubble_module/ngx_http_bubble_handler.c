@@ -348,9 +348,7 @@ failed:
 static ngx_int_t
 ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
-#if (NGX_THREADS)
     ngx_int_t  rc;
-#endif
 
     /* SPEC.md: a URL extension wins over the "format" field */
     if (ctx->format >= 0) {
@@ -392,6 +390,18 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         }
     }
 
+    /* reserve the render's estimated peak in the zone, or 503 */
+
+    rc = ngx_http_bubble_admit(r, ctx);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_bubble_send_error(r, &ctx->err);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
 #if (NGX_THREADS)
     rc = ngx_http_bubble_thread_post(r, ctx);
 
@@ -427,6 +437,9 @@ ngx_http_bubble_render(ngx_http_bubble_ctx_t *ctx)
 ngx_int_t
 ngx_http_bubble_finish(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
+    /* the reservation shrinks to what the request still holds */
+    ngx_http_bubble_rendered(r, ctx);
+
     if (ctx->render_rc != 0) {
         return ngx_http_bubble_send_error(r, &ctx->err);
     }
@@ -465,7 +478,8 @@ ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     h->value.len = ngx_sprintf(h->value.data, "%uz", ctx->out.dropped_rows)
                    - h->value.data;
 
-    if ((r->method & NGX_HTTP_GET)
+    /* a degraded image is not the chart the URL names: never cached */
+    if ((r->method & NGX_HTTP_GET) && !ctx->degraded
         && ngx_http_bubble_cache_headers(r) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;

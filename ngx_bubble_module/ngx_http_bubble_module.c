@@ -15,6 +15,7 @@ static char *ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_bubble_init_process(ngx_cycle_t *cycle);
+static void ngx_http_bubble_exit_process(ngx_cycle_t *cycle);
 
 
 static ngx_conf_num_bounds_t  ngx_http_bubble_max_points_bounds = {
@@ -82,6 +83,43 @@ static ngx_command_t  ngx_http_bubble_commands[] = {
       offsetof(ngx_http_bubble_loc_conf_t, max_pixels),
       NULL },
 
+    /* memory governance: ngx_http_bubble_zone.c */
+
+    { ngx_string("bubble_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_bubble_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bubble_memory_limit"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE12,
+      ngx_http_bubble_memory_limit,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bubble_malloc_tuning"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_bubble_main_conf_t, malloc_tuning),
+      NULL },
+
+    { ngx_string("bubble_degrade"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, degrade),
+      NULL },
+
+    { ngx_string("bubble_status"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_bubble_status,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
@@ -90,8 +128,8 @@ static ngx_http_module_t  ngx_http_bubble_module_ctx = {
     NULL,                                  /* preconfiguration */
     ngx_http_bubble_filter_init,           /* postconfiguration */
 
-    NULL,                                  /* create main configuration */
-    NULL,                                  /* init main configuration */
+    ngx_http_bubble_create_main_conf,      /* create main configuration */
+    ngx_http_bubble_init_main_conf,        /* init main configuration */
 
     NULL,                                  /* create server configuration */
     NULL,                                  /* merge server configuration */
@@ -111,7 +149,7 @@ ngx_module_t  ngx_http_bubble_module = {
     ngx_http_bubble_init_process,          /* init process */
     NULL,                                  /* init thread */
     NULL,                                  /* exit thread */
-    NULL,                                  /* exit process */
+    ngx_http_bubble_exit_process,          /* exit process */
     NULL,                                  /* exit master */
     NGX_MODULE_V1_PADDING
 };
@@ -133,6 +171,7 @@ ngx_http_bubble_create_loc_conf(ngx_conf_t *cf)
     conf->max_pixels = NGX_CONF_UNSET_SIZE;
     conf->max_url_length = NGX_CONF_UNSET_SIZE;
     conf->secrets = NGX_CONF_UNSET_PTR;
+    conf->degrade = NGX_CONF_UNSET;
 
     /*
      * set by ngx_pcalloc():
@@ -201,6 +240,9 @@ ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
         conf->cache_control.len = 0;
     }
 
+    /* a smaller image than asked for is opt-in */
+    ngx_conf_merge_value(conf->degrade, prev->degrade, 0);
+
 #if (NGX_THREADS)
     /* no pool: renders run inline, on the event loop */
     ngx_conf_merge_ptr_value(conf->thread_pool, prev->thread_pool, NULL);
@@ -239,6 +281,10 @@ ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 static ngx_int_t
 ngx_http_bubble_init_process(ngx_cycle_t *cycle)
 {
+    ngx_http_bubble_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_bubble_module);
+
     /*
      * glibc raises its mmap threshold after a large free (up to 32 MiB),
      * after which freed pixel buffers stay in the heap.  Fixed values keep
@@ -246,13 +292,25 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
      * arenas bound what render threads keep (measured in DESIGN.md:
      * RssAnon 19.0 MB -> 5.4 MB over 150 renders).  Workers are forked,
      * so MALLOC_* environment variables are not reliable: set them here.
+     * "bubble_malloc_tuning off" keeps glibc's defaults (docs/memory.md
+     * compares the two).
      */
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
-    mallopt(M_ARENA_MAX, 2);
+    if (bmcf == NULL || bmcf->malloc_tuning) {
+        mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+        mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+        mallopt(M_ARENA_MAX, 2);
+    }
 
     /* fontconfig and pango caches: 8-27 ms on the first text otherwise */
     bubble_warm_up();
 
-    return NGX_OK;
+    /* the zone: this worker's slot, cgroup sampling, idle trims */
+    return ngx_http_bubble_zone_init_process(cycle);
+}
+
+
+static void
+ngx_http_bubble_exit_process(ngx_cycle_t *cycle)
+{
+    ngx_http_bubble_zone_exit_process(cycle);
 }

@@ -16,6 +16,25 @@
 #include "bubble.h"
 
 
+/* bubble_memory_limit */
+#define NGX_HTTP_BUBBLE_LIMIT_AUTO   0      /* a percentage of the cgroup's */
+#define NGX_HTTP_BUBBLE_LIMIT_SIZE   1      /* bytes, given */
+#define NGX_HTTP_BUBBLE_LIMIT_OFF    2      /* account, never refuse */
+
+
+typedef struct {
+    ngx_shm_zone_t           *shm_zone;         /* bubble_zone, or NULL */
+    ngx_int_t                 limit_mode;       /* NGX_HTTP_BUBBLE_LIMIT_* */
+    ngx_uint_t                limit_percent;    /* auto: % of the limit */
+    size_t                    limit_size;       /* bytes, SIZE */
+    ngx_flag_t                status;           /* bubble_status is used */
+    ngx_flag_t                malloc_tuning;    /* mallopt(), idle trims */
+} ngx_http_bubble_main_conf_t;
+
+
+typedef struct ngx_http_bubble_reservation_s  ngx_http_bubble_reservation_t;
+
+
 typedef struct {
     ngx_flag_t                enable;
     size_t                    max_body_size;    /* bytes */
@@ -27,6 +46,7 @@ typedef struct {
     size_t                    max_url_length;   /* bytes, 414 past it */
     ngx_array_t              *secrets;          /* ngx_str_t; NULL: unsigned */
     ngx_str_t                 cache_control;    /* GET 200/304; "" = none */
+    ngx_flag_t                degrade;          /* scale 2 -> 1 over budget */
 } ngx_http_bubble_loc_conf_t;
 
 
@@ -41,6 +61,8 @@ typedef struct {
     ngx_buf_t                *rewrite;      /* JSON for nginx's own 413 */
     int                       render_rc;    /* bubble_render()'s result */
     const char               *reject_reason;    /* "memory", "queue", ... */
+    ngx_http_bubble_reservation_t  *reservation;   /* in the zone, or NULL */
+    unsigned                  degraded:1;   /* rendered at scale 1 */
 } ngx_http_bubble_ctx_t;
 
 
@@ -67,6 +89,20 @@ ngx_int_t ngx_http_bubble_set_etag(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 ngx_int_t ngx_http_bubble_not_modified(ngx_http_request_t *r);
 char *ngx_http_bubble_url_secret(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+void *ngx_http_bubble_create_main_conf(ngx_conf_t *cf);
+char *ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf);
+char *ngx_http_bubble_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+char *ngx_http_bubble_memory_limit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_bubble_zone_init_process(ngx_cycle_t *cycle);
+void ngx_http_bubble_zone_exit_process(ngx_cycle_t *cycle);
+ngx_int_t ngx_http_bubble_admit(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+void ngx_http_bubble_rendered(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+char *ngx_http_bubble_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 #if (NGX_THREADS)
