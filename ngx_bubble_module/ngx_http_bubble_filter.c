@@ -1,11 +1,12 @@
 
 /*
- * ngx_bubble: nginx's own 413 as SPEC.md's JSON.
+ * ngx_bubble: nginx's own 413 and 400 as SPEC.md's JSON.
  *
  * A body over client_max_body_size is refused by nginx itself (before the
- * content handler, or while reading a chunked body) with an HTML page.  In
- * bubble locations these filters swap that page for the JSON error every
- * other refusal of the module gives, so clients parse one format.
+ * content handler, or while reading a chunked body) with an HTML page, and
+ * so is a malformed chunked body (400).  In bubble locations these filters
+ * swap that page for the JSON error every other refusal of the module
+ * gives, so clients parse one format.
  */
 
 
@@ -25,7 +26,8 @@ ngx_http_bubble_header_filter(ngx_http_request_t *r)
     ngx_http_core_loc_conf_t    *clcf;
     ngx_http_bubble_loc_conf_t  *blcf;
 
-    if (r->headers_out.status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+    if ((r->headers_out.status != NGX_HTTP_REQUEST_ENTITY_TOO_LARGE
+         && r->headers_out.status != NGX_HTTP_BAD_REQUEST)
         || r != r->main)
     {
         return ngx_http_next_header_filter(r);
@@ -34,23 +36,46 @@ ngx_http_bubble_header_filter(ngx_http_request_t *r)
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
     ctx = ngx_http_get_module_ctx(r, ngx_http_bubble_module);
 
-    /* our own 413s are JSON already (they carry a ctx) */
-    if (!blcf->enable || ctx != NULL) {
+    /*
+     * Our own errors are JSON already.  nginx's pages are text/html, and
+     * may come after the handler made its ctx: a chunked body goes over
+     * client_max_body_size or breaks its framing while being read.
+     */
+    if (!blcf->enable
+        || (r->headers_out.content_type.len == sizeof("application/json") - 1
+            && ngx_strncasecmp(r->headers_out.content_type.data,
+                               (u_char *) "application/json",
+                               sizeof("application/json") - 1)
+               == 0))
+    {
         return ngx_http_next_header_filter(r);
     }
 
-    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bubble_ctx_t));
     if (ctx == NULL) {
-        return NGX_ERROR;
+        ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_bubble_ctx_t));
+        if (ctx == NULL) {
+            return NGX_ERROR;
+        }
+
+        ngx_http_set_ctx(r, ctx, ngx_http_bubble_module);
     }
 
     clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
 
     ngx_memzero(&err, sizeof(bubble_error_t));
     err.offset = -1;
-    bubble_error_set(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large", "",
-                     "body over %" PRId64 " bytes (client_max_body_size)",
-                     (int64_t) clcf->client_max_body_size);
+
+    if (r->headers_out.status == NGX_HTTP_BAD_REQUEST) {
+        bubble_error_set(&err, NGX_HTTP_BAD_REQUEST, "bad_request", "",
+                         "malformed request (a broken chunked body?): "
+                         "nginx refused it");
+
+    } else {
+        bubble_error_set(&err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE, "too_large",
+                         "", "body over %" PRId64 " bytes "
+                         "(client_max_body_size)",
+                         (int64_t) clcf->client_max_body_size);
+    }
 
     b = ngx_http_bubble_error_buf(r, &err);
     if (b == NULL) {
@@ -58,7 +83,6 @@ ngx_http_bubble_header_filter(ngx_http_request_t *r)
     }
 
     ctx->rewrite = b;
-    ngx_http_set_ctx(r, ctx, ngx_http_bubble_module);
 
     ngx_http_clear_content_length(r);
 

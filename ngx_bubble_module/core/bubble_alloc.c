@@ -9,6 +9,9 @@
 #include "bubble.h"
 
 
+static void bubble_utf8_repair(char *s);
+
+
 void *
 bubble_alloc(bubble_allocator_t *a, size_t size)
 {
@@ -68,6 +71,90 @@ bubble_error_set(bubble_error_t *err, int status, const char *code,
     va_start(args, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, args);
     va_end(args);
+
+    /* "%.64s" and the buffers' sizes may cut a character: the error goes
+     * into a JSON body, which must stay UTF-8 */
+    bubble_utf8_repair(err->message);
+    bubble_utf8_repair(err->path);
+}
+
+
+size_t
+bubble_utf8_char(const u_char *s, size_t len)
+{
+    size_t    n, i;
+    uint32_t  c;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    c = s[0];
+
+    if (c < 0x80) {
+        return 1;
+    }
+
+    if (c >= 0xc2 && c <= 0xdf) {
+        n = 2;
+        c &= 0x1f;
+
+    } else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        c &= 0x0f;
+
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        c &= 0x07;
+
+    } else {
+        return 0;
+    }
+
+    if (len < n) {
+        return 0;
+    }
+
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+
+        c = (c << 6) | (s[i] & 0x3f);
+    }
+
+    if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) || c > 0x10ffff
+        || (c >= 0xd800 && c <= 0xdfff))
+    {
+        return 0;
+    }
+
+    return n;
+}
+
+
+/* every byte that does not start a well-formed character becomes '?' */
+
+static void
+bubble_utf8_repair(char *s)
+{
+    size_t   len, n;
+    u_char  *p;
+
+    p = (u_char *) s;
+    len = strlen(s);
+
+    while (len) {
+        n = bubble_utf8_char(p, len);
+
+        if (n == 0) {
+            *p = '?';
+            n = 1;
+        }
+
+        p += n;
+        len -= n;
+    }
 }
 
 

@@ -37,6 +37,11 @@ bubble_color_parse(const char *s, size_t len, bubble_rgba_t *out)
     }
 
     if (s[0] == '#') {
+        /* d[] holds 8 digits: "#" and 30 hex digits overflowed it */
+        if (len != 4 && len != 7 && len != 9) {
+            return -1;
+        }
+
         for (i = 1; i < len; i++) {
             d[i - 1] = bubble_hex_digit((unsigned char) s[i]);
             if (d[i - 1] < 0) {

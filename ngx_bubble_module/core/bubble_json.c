@@ -32,6 +32,18 @@ typedef enum {
 } bubble_data_state_e;
 
 
+/* where bubble_json_scan() stands in the raw text */
+typedef enum {
+    BUBBLE_SCAN_OUT = 0,                    /* outside strings */
+    BUBBLE_SCAN_STR,
+    BUBBLE_SCAN_ESC,                        /* after a backslash */
+    BUBBLE_SCAN_HEX,                        /* in \uXXXX */
+    BUBBLE_SCAN_LOW_BS,                     /* a high surrogate: want '\' */
+    BUBBLE_SCAN_LOW_U,                      /* want 'u' */
+    BUBBLE_SCAN_LOW_HEX                     /* in the low half's XXXX */
+} bubble_scan_e;
+
+
 struct bubble_spec_parser_s {
     bubble_allocator_t      *alloc;
     const bubble_limits_t   *limits;
@@ -50,6 +62,11 @@ struct bubble_spec_parser_s {
 
     bubble_json_doc_t        doc;
     unsigned                 failed:1;
+
+    bubble_scan_e            scan;          /* surrogate escapes */
+    unsigned                 scan_digits;
+    unsigned                 scan_value;
+    unsigned                 scan_high;
 };
 
 
@@ -77,6 +94,12 @@ static int bubble_json_column_reserve(bubble_spec_parser_t *p,
     bubble_column_t *col, size_t n);
 static void bubble_json_cell_path(bubble_spec_parser_t *p, char *buf,
     size_t size);
+static int bubble_json_fail_at(bubble_spec_parser_t *p, const char *path,
+    const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
+static int bubble_json_text_ok(bubble_spec_parser_t *p,
+    const unsigned char *s, size_t len, int key);
+static size_t bubble_json_scan(bubble_spec_parser_t *p, const u_char *data,
+    size_t len);
 static int bubble_json_fail(bubble_spec_parser_t *p, int status,
     const char *code, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
@@ -249,12 +272,140 @@ int
 bubble_spec_parser_feed(bubble_spec_parser_t *p, const u_char *data,
     size_t len)
 {
+    size_t  n;
+
     if (p->failed) {
         return -1;
     }
 
-    return bubble_spec_parser_status(p, yajl_parse(p->yajl, data, len),
-                                     data, len);
+    n = bubble_json_scan(p, data, len);
+
+    if (n == len) {
+        return bubble_spec_parser_status(p, yajl_parse(p->yajl, data, len),
+                                         data, len);
+    }
+
+    /* an unpaired surrogate escape at data[n]: an error before it wins */
+
+    if (bubble_spec_parser_status(p, yajl_parse(p->yajl, data, n), data, n)
+        != 0)
+    {
+        return -1;
+    }
+
+    p->failed = 1;
+
+    bubble_error_set(p->err, 400, "invalid_json", "", "an unpaired UTF-16 "
+                     "surrogate escape (\\u%04X) in a string",
+                     p->scan_high ? p->scan_high : p->scan_value);
+    p->err->offset = (long) p->consumed;
+
+    return -1;
+}
+
+
+/*
+ * yajl 2.1 decodes a high surrogate escape that no low one follows as
+ * "?", and pairs "\ud800\u0041" into U+10041: the string is silently not
+ * what was sent.  This scan of the raw text, which carries its state from
+ * chunk to chunk, finds unpaired surrogate escapes (a lone low half too)
+ * before yajl decodes them.  Returns the offset of the byte that proves
+ * one, or len.  Anything else odd is left to yajl to report.
+ */
+
+static size_t
+bubble_json_scan(bubble_spec_parser_t *p, const u_char *data, size_t len)
+{
+    int     d;
+    size_t  i;
+    u_char  c;
+
+    for (i = 0; i < len; i++) {
+        c = data[i];
+
+        switch (p->scan) {
+
+        case BUBBLE_SCAN_OUT:
+            if (c == '"') {
+                p->scan = BUBBLE_SCAN_STR;
+            }
+            break;
+
+        case BUBBLE_SCAN_STR:
+            if (c == '\\') {
+                p->scan = BUBBLE_SCAN_ESC;
+
+            } else if (c == '"') {
+                p->scan = BUBBLE_SCAN_OUT;
+            }
+            break;
+
+        case BUBBLE_SCAN_ESC:
+            if (c == 'u') {
+                p->scan = BUBBLE_SCAN_HEX;
+                p->scan_digits = 0;
+                p->scan_value = 0;
+                p->scan_high = 0;
+
+            } else {
+                p->scan = BUBBLE_SCAN_STR;
+            }
+            break;
+
+        case BUBBLE_SCAN_LOW_BS:
+            if (c != '\\') {
+                return i;
+            }
+            p->scan = BUBBLE_SCAN_LOW_U;
+            break;
+
+        case BUBBLE_SCAN_LOW_U:
+            if (c != 'u') {
+                return i;
+            }
+            p->scan = BUBBLE_SCAN_LOW_HEX;
+            p->scan_digits = 0;
+            p->scan_value = 0;
+            break;
+
+        case BUBBLE_SCAN_HEX:
+        case BUBBLE_SCAN_LOW_HEX:
+            if (c >= '0' && c <= '9') {
+                d = c - '0';
+            } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+                d = (c | 0x20) - 'a' + 10;
+            } else {
+                /* not an escape: yajl says so */
+                p->scan = BUBBLE_SCAN_STR;
+                break;
+            }
+
+            p->scan_value = p->scan_value * 16 + d;
+
+            if (++p->scan_digits < 4) {
+                break;
+            }
+
+            if (p->scan == BUBBLE_SCAN_LOW_HEX) {
+                if (p->scan_value < 0xdc00 || p->scan_value > 0xdfff) {
+                    return i;
+                }
+
+            } else if (p->scan_value >= 0xd800 && p->scan_value <= 0xdbff) {
+                p->scan = BUBBLE_SCAN_LOW_BS;
+                p->scan_high = p->scan_value;
+                break;
+
+            } else if (p->scan_value >= 0xdc00 && p->scan_value <= 0xdfff) {
+                return i;
+            }
+
+            p->scan = BUBBLE_SCAN_STR;
+            break;
+        }
+    }
+
+    return len;
 }
 
 
@@ -401,6 +552,10 @@ bubble_json_string(void *ctx, const unsigned char *s, size_t len)
                                 len, p->limits->max_string);
     }
 
+    if (!bubble_json_text_ok(p, s, len, 0)) {
+        return 0;
+    }
+
     memset(&value, 0, sizeof(bubble_json_t));
     value.type = BUBBLE_JSON_STRING;
 
@@ -418,6 +573,7 @@ bubble_json_string(void *ctx, const unsigned char *s, size_t len)
 static int
 bubble_json_push(bubble_spec_parser_t *p, bubble_json_type_e type)
 {
+    char            path[128];
     bubble_json_t  *node;
 
     if (p->depth >= p->limits->max_depth) {
@@ -439,9 +595,9 @@ bubble_json_push(bubble_spec_parser_t *p, bubble_json_type_e type)
 
     if (p->data == BUBBLE_DATA_ROWS && p->depth == 2) {
         if (type != BUBBLE_JSON_OBJECT) {
-            return bubble_json_fail(p, 400, "invalid_spec",
-                                    "data[%zu]: expected an object (a row)",
-                                    p->doc.nrows);
+            snprintf(path, sizeof(path), "data[%zu]", p->doc.nrows);
+            return bubble_json_fail_at(p, path, "expected an object (a row), "
+                                       "got %s", bubble_json_type_name(type));
         }
 
         if (p->doc.nrows >= p->limits->max_points) {
@@ -458,9 +614,11 @@ bubble_json_push(bubble_spec_parser_t *p, bubble_json_type_e type)
 
     if (p->data == BUBBLE_DATA_COLUMNS && p->depth == 2) {
         if (type != BUBBLE_JSON_ARRAY) {
-            return bubble_json_fail(p, 400, "invalid_spec",
-                                    "data.%s: expected an array (a column)",
-                                    p->column ? p->column->name.data : "");
+            snprintf(path, sizeof(path), "data.%s",
+                     p->column ? p->column->name.data : "");
+            return bubble_json_fail_at(p, path, "expected an array (a "
+                                       "column), got %s",
+                                       bubble_json_type_name(type));
         }
 
         p->depth++;
@@ -468,8 +626,6 @@ bubble_json_push(bubble_spec_parser_t *p, bubble_json_type_e type)
     }
 
     if (p->data == BUBBLE_DATA_ROWS || p->data == BUBBLE_DATA_COLUMNS) {
-        char  path[128];
-
         bubble_json_cell_path(p, path, sizeof(path));
         bubble_error_set(p->err, 400, "invalid_spec", path,
                          "%s: expected a number, a string or null, got %s",
@@ -541,6 +697,10 @@ bubble_json_map_key(void *ctx, const unsigned char *s, size_t len)
     if (len > 1024) {
         return bubble_json_fail(p, 413, "too_large",
                                 "member name of %zu bytes", len);
+    }
+
+    if (!bubble_json_text_ok(p, s, len, 1)) {
+        return 0;
     }
 
     if (p->data == BUBBLE_DATA_ROWS || p->data == BUBBLE_DATA_COLUMNS) {
@@ -666,17 +826,17 @@ bubble_json_cell(bubble_spec_parser_t *p, bubble_json_t *value)
     bubble_column_t  *col;
 
     if (p->data == BUBBLE_DATA_ROWS && p->depth == 2) {
-        return bubble_json_fail(p, 400, "invalid_spec",
-                                "data[%zu]: expected an object (a row), "
-                                "got %s", p->doc.nrows,
-                                bubble_json_type_name(value->type));
+        snprintf(path, sizeof(path), "data[%zu]", p->doc.nrows);
+        return bubble_json_fail_at(p, path, "expected an object (a row), "
+                                   "got %s",
+                                   bubble_json_type_name(value->type));
     }
 
     if (p->data == BUBBLE_DATA_COLUMNS && p->depth == 2) {
-        return bubble_json_fail(p, 400, "invalid_spec",
-                                "data.%s: expected an array (a column), "
-                                "got %s", p->column->name.data,
-                                bubble_json_type_name(value->type));
+        snprintf(path, sizeof(path), "data.%s", p->column->name.data);
+        return bubble_json_fail_at(p, path, "expected an array (a column), "
+                                   "got %s",
+                                   bubble_json_type_name(value->type));
     }
 
     col = p->column;
@@ -905,11 +1065,106 @@ bubble_json_cell_path(bubble_spec_parser_t *p, char *buf, size_t size)
 }
 
 
+/*
+ * yajl checks only the shape of UTF-8 sequences and decodes escapes as
+ * they come: "\udc00" or "\ud800\u0041" give surrogates or garbage, raw
+ * C0 BC an overlong '<', and "\u0000" a NUL where strcmp() stops ("svg\0x"
+ * would be "svg").  Such strings and member names are refused here, before
+ * they reach a model, an SVG or an error message.
+ */
+
+static int
+bubble_json_text_ok(bubble_spec_parser_t *p, const unsigned char *s,
+    size_t len, int key)
+{
+    int          nul;
+    char         path[128];
+    size_t       i, n;
+    const char  *what;
+
+    nul = 0;
+
+    for (i = 0; i < len; i += n) {
+        if (s[i] == '\0') {
+            nul = 1;
+            break;
+        }
+
+        n = bubble_utf8_char(s + i, len - i);
+        if (n == 0) {
+            break;
+        }
+    }
+
+    if (i == len) {
+        return 1;
+    }
+
+    what = key ? "member name" : "string";
+    path[0] = '\0';
+
+    if (!key && p->column != NULL && p->depth == 3
+        && (p->data == BUBBLE_DATA_ROWS || p->data == BUBBLE_DATA_COLUMNS))
+    {
+        bubble_json_cell_path(p, path, sizeof(path));
+
+    } else if (!key && p->depth == 1 && p->key.data != NULL) {
+        snprintf(path, sizeof(path), "%s", p->key.data);
+    }
+
+    if (path[0] == '\0') {
+        return nul ? bubble_json_fail(p, 400, "invalid_spec", "%s with "
+                                      "U+0000 (NUL) at byte %zu", what, i)
+                   : bubble_json_fail(p, 400, "invalid_json", "%s is not "
+                                      "valid UTF-8 at byte %zu (a surrogate, "
+                                      "an overlong form or a stray byte)",
+                                      what, i);
+    }
+
+    if (nul) {
+        bubble_error_set(p->err, 400, "invalid_spec", path, "%s: %s with "
+                         "U+0000 (NUL) at byte %zu", path, what, i);
+    } else {
+        bubble_error_set(p->err, 400, "invalid_json", path, "%s: %s is not "
+                         "valid UTF-8 at byte %zu (a surrogate, an overlong "
+                         "form or a stray byte)", path, what, i);
+    }
+
+    p->err->offset = (long) (p->consumed + yajl_get_bytes_consumed(p->yajl));
+
+    return 0;
+}
+
+
+/* 400 invalid_spec at a path of our own: a row or column that is not one */
+
+static int
+bubble_json_fail_at(bubble_spec_parser_t *p, const char *path,
+    const char *fmt, ...)
+{
+    char     msg[200];
+    va_list  args;
+
+    if (p->err->code != NULL) {
+        return 0;
+    }
+
+    va_start(args, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, args);
+    va_end(args);
+
+    bubble_error_set(p->err, 400, "invalid_spec", path, "%s: %s", path, msg);
+    p->err->offset = (long) (p->consumed + yajl_get_bytes_consumed(p->yajl));
+
+    return 0;
+}
+
+
 static int
 bubble_json_fail(bubble_spec_parser_t *p, int status, const char *code,
     const char *fmt, ...)
 {
-    char     path[128];
+    char     path[128], msg[256];
     va_list  args;
 
     if (p->err->code != NULL) {
@@ -925,13 +1180,20 @@ bubble_json_fail(bubble_spec_parser_t *p, int status, const char *code,
         snprintf(path, sizeof(path), "data");
     }
 
-    p->err->status = status;
-    p->err->code = code;
-    snprintf(p->err->path, sizeof(p->err->path), "%s", path);
-
     va_start(args, fmt);
-    vsnprintf(p->err->message, sizeof(p->err->message), fmt, args);
+    vsnprintf(msg, sizeof(msg), fmt, args);
     va_end(args);
+
+    /*
+     * Through bubble_error_set(): it keeps message and path UTF-8.  The
+     * message starts with the path, as every other error's does.
+     */
+    if (path[0] != '\0' && strncmp(msg, path, strlen(path)) != 0) {
+        bubble_error_set(p->err, status, code, path, "%s: %s", path, msg);
+
+    } else {
+        bubble_error_set(p->err, status, code, path, "%s", msg);
+    }
 
     /* where the parser stood: helps with syntax-like errors */
     p->err->offset = (long) (p->consumed + yajl_get_bytes_consumed(p->yajl));

@@ -13,6 +13,9 @@ package BubbleTest;
 #   BUBBLE_ROOT    repository root (bench specs: $BUBBLE_ROOT/../shared/bench)
 #   BUBBLE_NGINX   nginx binary (default /usr/sbin/nginx)
 #   BUBBLE_KEEP    if true, keep the prefix directories for post-mortems
+#   BUBBLE_NGINX_ENV  VAR=value words for the nginx command only, e.g. the
+#                  ASan runtime (LD_PRELOAD) and its options for a sanitizer
+#                  build (make test-sanitize); the workers keep *SAN_OPTIONS
 
 use strict;
 use warnings;
@@ -151,6 +154,16 @@ sub build_conf {
     my $server  = $a{server_conf} // '';
     my $use_mod = $a{module} // 1;
 
+    # a sanitizer run: workers keep the runtime's options (nginx clears
+    # the environment of its workers but for "env" names), and stay root
+    # when the master is: after setuid() a process cannot read its own
+    # /proc/self/maps, and ASan's reports lose every frame's name
+    if ($ENV{BUBBLE_NGINX_ENV}) {
+        $main = "env ASAN_OPTIONS;\nenv UBSAN_OPTIONS;\nenv LSAN_OPTIONS;\n"
+            . ($> == 0 && $main !~ /^\s*user\s/m ? "user root;\n" : '')
+            . $main;
+    }
+
     my $load = '';
     if ($use_mod) {
         my $m = module_path();
@@ -221,6 +234,7 @@ sub _run_nginx {
     my $cmd = join ' ', map { _quote($_) }
         $NGINX, '-p', "$dir/", '-c', 'nginx.conf', '-e', "$dir/error.log",
         @args;
+    $cmd = "env $ENV{BUBBLE_NGINX_ENV} $cmd" if $ENV{BUBBLE_NGINX_ENV};
     my $rc = system("$cmd >" . _quote($out) . ' 2>&1 </dev/null');
     my $text = -f $out ? read_file($out) : '';
     unlink $out;
@@ -812,7 +826,11 @@ sub stop {
     return unless $master;
     my @workers = $self->worker_pids;
 
-    kill 'TERM', $master if _alive($master);
+    # Under the sanitizers a worker's exit (LSan's leak check) takes
+    # seconds, and nginx SIGKILLs workers that are slow to obey TERM: ask
+    # for a graceful QUIT, which it waits for, and wait longer.
+    my $san = $ENV{BUBBLE_NGINX_ENV} ? 1 : 0;
+    kill $san ? 'QUIT' : 'TERM', $master if _alive($master);
 
     my $wait = sub {
         my ($secs) = @_;
@@ -823,7 +841,7 @@ sub stop {
         }
         return 0;
     };
-    return if $wait->(10);
+    return if $wait->($san ? 60 : 10);
     kill 'TERM', grep { _alive($_) } $master, @workers;
     return if $wait->(2);
     kill 'KILL', grep { _alive($_) } $master, @workers;
