@@ -94,9 +94,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) $(CORE_HDRS)
 	$(CC) $(CFLAGS_CORE) -Ingx_bubble_module/core -o $@ $< $(CORE_SRCS) \
 	    $(LIBS_CORE) -lcmocka
 
+# every binary runs, even after one fails, so one report names all failures
 unit: $(UNIT_BINS)
-	@set -e; for t in $(UNIT_BINS); do \
-	    echo "== $$t"; (cd tests/unit && ../../$$t); done
+	@failed=""; for t in $(abspath $(UNIT_BINS)); do \
+	    echo "== $$t"; (cd tests/unit && $$t) || failed="$$failed $${t##*/}"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "unit tests failed:$$failed" >&2; exit 1; fi
 
 integration: build
 	BUBBLE_MODULE=$(abspath $(MODULE)) BUBBLE_ROOT=$(CURDIR) prove -r t/
@@ -127,10 +130,41 @@ oom: build
 	BUBBLE_MODULE=$(abspath $(MODULE)) BUBBLE_ROOT=$(CURDIR) \
 	    tests/oom/run_oom_test.py
 
+# Performance (docs/performance.md): `make bench` drives nginx with wrk on
+# W1-W3, runs the in-process floor and R ggplot2 / matplotlib on the same
+# specs, and writes docs/bench-results.md (about 4 minutes); `make
+# png-encoders` compares PNG encoders.  Their tools are not in DEB_PKGS, so
+# that CI stays fast: `make bench-deps` installs them.
+BENCH_PKGS  = wrk r-base-core r-cran-ggplot2 r-cran-jsonlite r-cran-ragg \
+              python3-matplotlib python3-pil pngcheck valgrind libpng-dev \
+              libspng-dev libdeflate-dev
+
+.PHONY: bench bench-deps png-encoders
+
+bench-deps:
+	@missing=""; for p in $(BENCH_PKGS); do \
+	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
+	        | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	    echo "installing:$$missing"; \
+	    if [ "$$(id -u)" != 0 ]; then echo "make bench-deps needs root" >&2; exit 1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+	        apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "all benchmark packages present"; fi
+
+bench: deps bench-deps
+	BUILD=$(BUILD) tests/bench/run_bench.sh
+
+png-encoders: bench-deps
+	tests/bench/png_encoders.sh
+
 test: deps schema unit integration oom
 
 clean:
 	rm -rf $(BUILD)
 
 # fuzzing (make fuzz, fuzz-regress): tests/fuzz/fuzz.mk
-include tests/fuzz/fuzz.mk
+-include tests/fuzz/fuzz.mk
+# ASan+UBSan runs of t/ (make test-sanitize, sanitize-short)
+-include tests/sanitize/sanitize.mk
