@@ -79,7 +79,7 @@ run: build stop
 	@echo
 	@echo "ngx_bubble is running on http://127.0.0.1:$(PORT)/"
 	@echo "try:"
-	@echo "  curl --data-binary @../shared/bench/w1-standard.json -H 'Content-Type: application/json' http://127.0.0.1:$(PORT)/chart.png -o w1.png"
+	@echo "  curl --data-binary @tests/bench/workloads/w1-standard.json -H 'Content-Type: application/json' http://127.0.0.1:$(PORT)/chart.png -o w1.png"
 	@echo "stop it with: make stop"
 
 stop:

@@ -10,7 +10,7 @@ package BubbleTest;
 #
 # Environment:
 #   BUBBLE_MODULE  absolute path of ngx_http_bubble_module.so
-#   BUBBLE_ROOT    repository root (bench specs: $BUBBLE_ROOT/../shared/bench)
+#   BUBBLE_ROOT    repository root (bench specs: $BUBBLE_ROOT/tests/bench/workloads)
 #   BUBBLE_NGINX   nginx binary (default /usr/sbin/nginx)
 #   BUBBLE_KEEP    if true, keep the prefix directories for post-mortems
 #   BUBBLE_NGINX_ENV  VAR=value words for the nginx command only, e.g. the
@@ -96,7 +96,7 @@ sub bench_path {
     my $root = $ENV{BUBBLE_ROOT};
     croak 'BUBBLE_ROOT is not set (repository root)'
         unless defined $root && $root ne '';
-    my $path = "$root/../shared/bench/$file";
+    my $path = "$root/tests/bench/workloads/$file";
     croak "bench spec $path: no such file" unless -f $path;
     return $path;
 }

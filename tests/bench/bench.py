@@ -41,17 +41,17 @@ import threading
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-SHARED = os.environ.get("BUBBLE_SHARED",
-                        os.path.abspath(os.path.join(ROOT, "..", "shared")))
+WORKLOADS = os.environ.get("BUBBLE_WORKLOADS",
+                           os.path.join(ROOT, "tests", "bench", "workloads"))
 NGINX = os.environ.get("BUBBLE_NGINX", "/usr/sbin/nginx")
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 LUA = os.path.join(ROOT, "tests", "bench", "wrk_bubble.lua")
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 SPECS = {
-    "W1": os.path.join(SHARED, "bench", "w1-standard.json"),
-    "W2": os.path.join(SHARED, "bench", "w2-thumbnail.json"),
-    "W3": os.path.join(SHARED, "bench", "w3-heavy.json"),
+    "W1": os.path.join(WORKLOADS, "w1-standard.json"),
+    "W2": os.path.join(WORKLOADS, "w2-thumbnail.json"),
+    "W3": os.path.join(WORKLOADS, "w3-heavy.json"),
 }
 
 CONF = """

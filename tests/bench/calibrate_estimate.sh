@@ -18,7 +18,7 @@ cd "$(dirname "$0")/../.."
 
 BUILD=${BUILD:-build}
 BIN=$BUILD/bench/calibrate_estimate
-BENCH=${BUBBLE_BENCH:-../shared/bench}
+BENCH=${BUBBLE_BENCH:-tests/bench/workloads}
 SPECS=$BUILD/bench/specs
 
 make -s "$BIN" BUILD="$BUILD" >/dev/null

@@ -26,7 +26,7 @@ cd "$(dirname "$0")/../.."
 OUT=${1:-build/png_encoders.out}
 ITER=${2:-7}
 VARIANTS=${3:-cairo,ours,png-rgb-z1-def-none,png-rgba-z1-def-none,png-rgb-z6-def-all,png-rgb-z1-rle-up,png-rgb-z3-def-none,spng-rgb-z1-def-none,zlib-rgb-z1-def-none,zlib-rgb-z1-def-eq,zlib-rgb-z2-def-eq,zlib-rgb-z1-rle-up,ldf-rgb-d3-none,ldf-rgb-d6-none,ldf-rgb-d6-eq}
-SHARED=${SHARED:-../shared}
+WORKLOADS_DIR=${WORKLOADS_DIR:-tests/bench/workloads}
 IR=${IR:-w1-standard w2-thumbnail}
 PY=${PYTHON:-/usr/bin/python3}
 
@@ -45,8 +45,8 @@ gcc -O2 -g -std=gnu99 $EXTRA $(pkg-config --cflags $PKGS) \
     ngx_bubble_module/core/*.c $(pkg-config --libs $PKGS) \
     -lyajl -lm -lpthread -lcrypto
 
-WORKLOADS="$SHARED/bench/w1-standard.json $SHARED/bench/w2-thumbnail.json
-           $SHARED/bench/w3-heavy.json tests/bench/sparse-4096.json"
+WORKLOADS="$WORKLOADS_DIR/w1-standard.json $WORKLOADS_DIR/w2-thumbnail.json
+           $WORKLOADS_DIR/w3-heavy.json tests/bench/sparse-4096.json"
 
 for spec in $WORKLOADS; do
     name=$(basename "$spec" .json)

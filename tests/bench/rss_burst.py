@@ -151,7 +151,7 @@ def main():
     if not module or not os.path.exists(module):
         print("BUBBLE_MODULE: the absolute path of the built module")
         return 2
-    w1 = open(os.path.join(root, "..", "shared", "bench",
+    w1 = open(os.path.join(root, "tests", "bench", "workloads",
                            "w1-standard.json")).read()
 
     print("%d W1 renders on %s px canvases, 4 connections, 2 workers; "

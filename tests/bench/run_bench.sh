@@ -7,7 +7,7 @@
 #   tests/bench/run_bench.sh [--seconds N] [--no-peers] [--out FILE]
 #
 # Environment: BUILD (make's build directory, default build), NGX_SRC,
-# BUBBLE_SHARED (default ../shared).  Needs `make bench-deps` (wrk, R with
+# BUBBLE_WORKLOADS (default tests/bench/workloads).  Needs `make bench-deps` (wrk, R with
 # ggplot2/jsonlite/ragg, matplotlib).  Takes about 4 minutes with the
 # default 10 s a run.
 

@@ -4,7 +4,7 @@
 #   make run                      # the module on 127.0.0.1:8080
 #   tests/compare/run.sh [SPEC.json ...]
 #
-# For each spec (default: examples/*.json and ../shared/bench/*.json) it
+# For each spec (default: examples/*.json and tests/bench/workloads/*.json) it
 # fetches our PNG from the running module, draws the same chart with
 # ggplot2 (tests/compare/ggplot2_side_by_side.R) at the same pixel size,
 # and writes docs/compare/NAME.png: ours on the left, ggplot2's on the
@@ -44,7 +44,7 @@ Rscript -e 'suppressMessages({library(ggplot2); library(jsonlite)})' \
 
 if [ $# -eq 0 ]; then
     set -- examples/*.json
-    for f in ../shared/bench/*.json; do [ -f "$f" ] && set -- "$@" "$f"; done
+    for f in tests/bench/workloads/*.json; do [ -f "$f" ] && set -- "$@" "$f"; done
 fi
 
 mkdir -p "$OUT" "$WORK"

@@ -3,7 +3,7 @@
 
     python3 tests/fuzz/gen_corpus.py      # from the repository root
 
-spec/: the bench specs (../shared/bench), examples/*.json, small hand-written
+spec/: the bench specs (tests/bench/workloads), examples/*.json, small hand-written
 specs touching every field, and malformed ones (each a different way to be
 wrong).  render/: the same charts shrunk to the render target's caps
 (<= 256k pixels, <= 2000 points, <= 8 KiB where possible) so that an
@@ -51,7 +51,7 @@ def compact(spec):
 
 def main():
     sources = []
-    for p in sorted(glob.glob(os.path.join(ROOT, "..", "shared", "bench",
+    for p in sorted(glob.glob(os.path.join(ROOT, "tests", "bench", "workloads",
                                            "*.json"))):
         sources.append(("bench-" + os.path.basename(p), p))
     for p in sorted(glob.glob(os.path.join(ROOT, "examples", "*.json"))):

@@ -8,7 +8,7 @@ Creates a child of this process's memory cgroup (v1: memory.limit_in_bytes,
 v2: memory.max) of 128 MiB, starts nginx (2 workers, a render thread pool)
 from a process already moved into it, and floods it for 60 s from outside
 the cgroup with 64 keep-alive connections, each sending W1
-(../shared/bench/w1-standard.json) or W1 at 4096 x 4096 at random, back to
+(tests/bench/workloads/w1-standard.json) or W1 at 4096 x 4096 at random, back to
 back, waiting Retry-After seconds only after a 503 (a client that ignored
 it would measure how fast nginx says 503, not what it renders).  Then
 asserts:
@@ -561,7 +561,7 @@ def main():
 
     version, parent = check_cgroups()
 
-    w1 = open(os.path.join(root, "..", "shared", "bench",
+    w1 = open(os.path.join(root, "tests", "bench", "workloads",
                            "w1-standard.json"), "rb").read()
     spec = json.loads(w1)
     spec["width"] = spec["height"] = BIG

@@ -5,7 +5,7 @@ of invalid specs, and the parser's own tables.
     python3 tests/schema/validate_examples.py            # no nginx needed
     python3 tests/schema/validate_examples.py --against http://127.0.0.1:8080
 
-1. every examples/*.json and ../shared/bench/*.json is valid;
+1. every examples/*.json and tests/bench/workloads/*.json is valid;
 2. a list of tricky but valid specs is valid;
 3. a list of invalid specs is invalid (each is one the module also refuses,
    with a 400 or 413 whose "path" is the one listed here: --against checks
@@ -405,7 +405,7 @@ def main():
                 for e in validator.iter_errors(doc)]
 
     files = sorted(glob.glob(os.path.join(ROOT, "examples", "*.json")))
-    files += sorted(glob.glob(os.path.join(ROOT, "..", "shared", "bench", "*.json")))
+    files += sorted(glob.glob(os.path.join(ROOT, "tests", "bench", "workloads", "*.json")))
     if not glob.glob(os.path.join(ROOT, "examples", "*.json")):
         report("examples/*.json exist", False, "none found")
 
