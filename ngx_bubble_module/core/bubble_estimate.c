@@ -36,7 +36,7 @@
 /* elements (counts): upper bounds from bubble_layout.c */
 #define BUBBLE_EST_LABELS_MAX       2000     /* BUBBLE_LABELS_MAX */
 #define BUBBLE_EST_CATEGORIES       64       /* BUBBLE_MAX_CATEGORIES */
-#define BUBBLE_EST_COLORBAR         32       /* BUBBLE_COLORBAR_STEPS */
+#define BUBBLE_EST_COLORBAR         116      /* 1 px steps, 5 x 23.04 px keys */
 #define BUBBLE_EST_AUTO_BREAKS      16       /* "nice" breaks, an axis */
 #define BUBBLE_EST_PAGE             16       /* backgrounds, titles */
 

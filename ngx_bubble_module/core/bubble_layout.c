@@ -18,7 +18,6 @@
 
 #define BUBBLE_LWD(mm)           ((mm) * 72.27 / 25.4)
 #define BUBBLE_NA_COLOR          BUBBLE_RGBA(0x7f, 0x7f, 0x7f, 0xff)
-#define BUBBLE_COLORBAR_STEPS    64        /* 1.8 px steps on a 115 px bar */
 #define BUBBLE_MAX_CATEGORIES    64
 #define BUBBLE_MAX_PANELS        64
 
@@ -1528,27 +1527,33 @@ bubble_layout_legend_one(bubble_layout_ctx_t *ctx, bubble_legend_kind_e kind,
     ch = 0;
 
     if (kind == BUBBLE_LEGEND_BAR) {
-        /* a colour bar: 1 key wide, 5 keys long, smooth steps */
-        double  bw, bh;
+        /*
+         * a colour bar: 1 key wide, 5 keys long.  Its ends are snapped to
+         * whole px and it is drawn one 1 px step a row: abutting steps on
+         * pixel edges blend into no seams, so every row of the PNG is the
+         * palette's exact colour (64 overlapping 1.8 px steps gave rows
+         * mixed from two steps, not monotone)
+         */
+        double  bw, bh, b0, b1;
+        size_t  steps;
 
         bar = 5 * BUBBLE_KEY;
         bw = horizontal ? bar : BUBBLE_KEY;
         bh = horizontal ? BUBBLE_KEY : bar;
 
-        for (i = 0; draw && i < BUBBLE_COLORBAR_STEPS; i++) {
-            t = (i + 0.5) / BUBBLE_COLORBAR_STEPS;
+        b0 = round(horizontal ? kx : ky);
+        b1 = round((horizontal ? kx : ky) + bar);
+        steps = (size_t) (b1 - b0);
+
+        for (i = 0; draw && i < steps; i++) {
+            t = (i + 0.5) / steps;
             bubble_palette_gradient(ctx->palette, horizontal ? t : 1 - t,
                                     &rgba);
 
             if ((horizontal
-                 && bubble_rect(ctx, kx + bar * i / BUBBLE_COLORBAR_STEPS, ky,
-                                bar / BUBBLE_COLORBAR_STEPS + 0.5, bh, rgba)
-                    != 0)
+                 && bubble_rect(ctx, b0 + i, ky, 1, bh, rgba) != 0)
                 || (!horizontal
-                    && bubble_rect(ctx, kx,
-                                   ky + bar * i / BUBBLE_COLORBAR_STEPS, bw,
-                                   bar / BUBBLE_COLORBAR_STEPS + 0.5, rgba)
-                       != 0))
+                    && bubble_rect(ctx, kx, b0 + i, bw, 1, rgba) != 0))
             {
                 return -1;
             }
@@ -1567,7 +1572,8 @@ bubble_layout_legend_one(bubble_layout_ctx_t *ctx, bubble_legend_kind_e kind,
 
             if (draw) {
                 /* white ticks across both edges, as guide_colourbar */
-                v = horizontal ? kx + bar * t : ky + bar * (1 - t);
+                v = horizontal ? b0 + (b1 - b0) * t
+                               : b0 + (b1 - b0) * (1 - t);
 
                 if ((horizontal
                      && (bubble_line(ctx, v, ky, v, ky + bh
