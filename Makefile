@@ -38,7 +38,7 @@ DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
               fonts-noto-cjk curl perl python3 python3-jsonschema
 
-.PHONY: all deps build run stop test unit integration calibrate oom schema compare clean
+.PHONY: all deps build run stop test unit integration calibrate oom schema compare golden clean
 
 all: build
 
@@ -103,6 +103,13 @@ unit: $(UNIT_BINS)
 
 integration: build
 	BUBBLE_MODULE=$(abspath $(MODULE)) BUBBLE_ROOT=$(CURDIR) prove -r t/
+
+# Rewrite t/golden/*.svg from the current renderer (t/015_golden.t then
+# compares byte for byte): after a deliberate rendering change, look at
+# the diff and commit the new files with it.
+golden: build
+	BUBBLE_MODULE=$(abspath $(MODULE)) BUBBLE_ROOT=$(CURDIR) \
+	    BUBBLE_GOLDEN_UPDATE=1 prove t/015_golden.t
 
 # The JSON Schema of the spec (docs/spec.schema.json) against the examples,
 # the bench specs, invalid specs and the parser's tables; no nginx needed.

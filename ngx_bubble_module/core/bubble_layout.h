@@ -14,6 +14,12 @@
 
 
 #define BUBBLE_FONT_FAMILY       "DejaVu Sans"
+/*
+ * after the spec's family, for the glyphs it lacks (CJK): named, so that
+ * every machine picks the same font rather than fontconfig's first match
+ * (Droid Sans Fallback, or Noto's JP cut for Chinese text)
+ */
+#define BUBBLE_FONT_FALLBACK     "Noto Sans CJK SC"
 
 /* ggplot2 sizes are in points; we draw at 96 px per inch */
 #define BUBBLE_PT                (96.0 / 72.0)

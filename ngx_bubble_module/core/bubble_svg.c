@@ -61,7 +61,8 @@ bubble_svg_write(bubble_allocator_t *a, bubble_dlist_t *dl,
                       "role=\"img\" font-family=\"", dl->width, dl->height,
                       dl->width, dl->height);
     bubble_svg_escape(&b, dl->font_family.data, dl->font_family.len);
-    bubble_svg_printf(&b, ", sans-serif\">\n<title>");
+    bubble_svg_printf(&b, ", " BUBBLE_FONT_FALLBACK ", sans-serif\">\n"
+                      "<title>");
 
     if (dl->title.data) {
         bubble_svg_escape(&b, dl->title.data, dl->title.len);

@@ -58,11 +58,16 @@ static PangoLayout *
 bubble_text_layout(const char *family, double size, int bold,
     const char *text, size_t len)
 {
+    char                   families[256];
     PangoLayout           *layout;
     PangoFontDescription  *desc;
 
+    /* the family is at most 128 bytes (bubble_spec.c) */
+    snprintf(families, sizeof(families), "%s,%s", family,
+             BUBBLE_FONT_FALLBACK);
+
     desc = pango_font_description_new();
-    pango_font_description_set_family(desc, family);
+    pango_font_description_set_family(desc, families);
     pango_font_description_set_weight(desc, bold ? PANGO_WEIGHT_BOLD
                                                  : PANGO_WEIGHT_NORMAL);
     /* size is in px: librsvg renders at 96 dpi with absolute font sizes */
