@@ -327,7 +327,7 @@ class Nginx:
     def status(self):
         try:
             s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-            s.sendall(b"GET /status HTTP/1.0\r\nHost: x\r\n\r\n")
+            s.sendall(b"GET /status?format=json HTTP/1.0\r\nHost: x\r\n\r\n")
             data = b""
             while True:
                 chunk = s.recv(65536)
