@@ -32,11 +32,15 @@ LIBS_CORE   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lyajl -lz -lm
 UNIT_SRCS   = $(wildcard tests/unit/test_*.c)
 UNIT_BINS   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-# Debian packages: build tools, libraries, fonts, test tools.
+# Debian packages: build tools, libraries, fonts, test tools (prometheus:
+# promtool and the server t/013_metrics.t scrapes the module with; on a
+# systemd host Debian also starts prometheus.service on :9090, which
+# `systemctl disable --now prometheus` stops).
 DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev \
               libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
-              fonts-noto-cjk curl perl python3 python3-jsonschema
+              fonts-noto-cjk curl perl python3 python3-jsonschema \
+              prometheus
 
 .PHONY: all deps build run stop test unit integration calibrate oom schema compare golden clean
 

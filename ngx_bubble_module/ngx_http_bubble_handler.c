@@ -10,6 +10,7 @@
 
 
 #include "ngx_http_bubble_module.h"
+#include "ngx_http_bubble_metrics.h"
 
 
 #define NGX_HTTP_BUBBLE_FILE_CHUNK  65536    /* bytes read per temp-file read */
@@ -427,8 +428,16 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 void
 ngx_http_bubble_render(ngx_http_bubble_ctx_t *ctx)
 {
+    uint64_t  start;
+
+    /* a thread has no ngx_current_msec of its own: the clock, in us */
+    start = ngx_http_bubble_now_us();
+
     ctx->render_rc = bubble_render(&ctx->alloc, ctx->chart, &ctx->out,
                                    &ctx->err);
+
+    ctx->render_us = ngx_http_bubble_now_us() - start;
+    ctx->rendered = 1;
 }
 
 

@@ -8,12 +8,14 @@
 #include <malloc.h>
 
 #include "ngx_http_bubble_module.h"
+#include "ngx_http_bubble_metrics.h"
 
 
 static void *ngx_http_bubble_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_bubble_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_bubble_init_process(ngx_cycle_t *cycle);
 static void ngx_http_bubble_exit_process(ngx_cycle_t *cycle);
 
@@ -120,13 +122,29 @@ static ngx_command_t  ngx_http_bubble_commands[] = {
       0,
       NULL },
 
+    /* readiness: ngx_http_bubble_ready.c */
+
+    { ngx_string("bubble_ready"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_bubble_ready,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bubble_ready_threshold"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_bubble_ready_threshold,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_bubble_module_ctx = {
-    NULL,                                  /* preconfiguration */
-    ngx_http_bubble_filter_init,           /* postconfiguration */
+    ngx_http_bubble_add_variables,         /* preconfiguration */
+    ngx_http_bubble_postconfiguration,     /* postconfiguration */
 
     ngx_http_bubble_create_main_conf,      /* create main configuration */
     ngx_http_bubble_init_main_conf,        /* init main configuration */
@@ -275,6 +293,19 @@ ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_bubble_handler;
 
     return NGX_CONF_OK;
+}
+
+
+static ngx_int_t
+ngx_http_bubble_postconfiguration(ngx_conf_t *cf)
+{
+    /* JSON for nginx's own 413 and 400 */
+    if (ngx_http_bubble_filter_init(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    /* metrics: renders and refusals counted as requests end */
+    return ngx_http_bubble_metrics_init(cf);
 }
 
 

@@ -29,6 +29,8 @@ typedef struct {
     size_t                    limit_size;       /* bytes, SIZE */
     ngx_flag_t                status;           /* bubble_status is used */
     ngx_flag_t                malloc_tuning;    /* mallopt(), idle trims */
+    ngx_flag_t                ready;            /* bubble_ready is used */
+    ngx_uint_t                ready_threshold;  /* percent of the budget */
 } ngx_http_bubble_main_conf_t;
 
 
@@ -62,7 +64,10 @@ typedef struct {
     int                       render_rc;    /* bubble_render()'s result */
     const char               *reject_reason;    /* "memory", "queue", ... */
     ngx_http_bubble_reservation_t  *reservation;   /* in the zone, or NULL */
+    size_t                    reserved;     /* bytes, at admission */
+    uint64_t                  render_us;    /* bubble_render() took, us */
     unsigned                  degraded:1;   /* rendered at scale 1 */
+    unsigned                  rendered:1;   /* bubble_render() ran */
 } ngx_http_bubble_ctx_t;
 
 

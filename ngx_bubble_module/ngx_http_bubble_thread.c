@@ -9,7 +9,7 @@
  */
 
 
-#include "ngx_http_bubble_module.h"
+#include "ngx_http_bubble_zone.h"
 
 
 #if (NGX_THREADS)
@@ -17,6 +17,7 @@
 
 typedef struct {
     ngx_http_bubble_ctx_t    *ctx;
+    ngx_atomic_t             *queued;   /* the worker's slot, or NULL */
 } ngx_http_bubble_task_ctx_t;
 
 
@@ -47,11 +48,22 @@ ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     tctx = task->ctx;
     tctx->ctx = ctx;
 
+    /* bubble_thread_queue_depth: counted before a thread can start it */
+    tctx->queued = ngx_http_bubble_zone_queued();
+
+    if (tctx->queued) {
+        (void) ngx_atomic_fetch_add(tctx->queued, 1);
+    }
+
     task->handler = ngx_http_bubble_thread_handler;
     task->event.handler = ngx_http_bubble_thread_event_handler;
     task->event.data = r;
 
     if (ngx_thread_task_post(blcf->thread_pool, task) != NGX_OK) {
+        if (tctx->queued) {
+            (void) ngx_atomic_fetch_add(tctx->queued, -1);
+        }
+
         /* the queue is full (max_queue): shed load, the client retries */
         bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
                          "overloaded", "", "render queue is full, retry "
@@ -74,6 +86,10 @@ ngx_http_bubble_thread_handler(void *data, ngx_log_t *log)
     ngx_http_bubble_task_ctx_t  *tctx = data;
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0, "bubble render thread");
+
+    if (tctx->queued) {
+        (void) ngx_atomic_fetch_add(tctx->queued, -1);
+    }
 
     ngx_http_bubble_render(tctx->ctx);
 }

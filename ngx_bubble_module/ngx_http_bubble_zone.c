@@ -115,6 +115,7 @@ ngx_http_bubble_create_main_conf(ngx_conf_t *cf)
     bmcf->limit_percent = NGX_CONF_UNSET_UINT;
     bmcf->limit_size = NGX_CONF_UNSET_SIZE;
     bmcf->malloc_tuning = NGX_CONF_UNSET;
+    bmcf->ready_threshold = NGX_CONF_UNSET_UINT;
 
     return bmcf;
 }
@@ -126,6 +127,9 @@ ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_bubble_main_conf_t  *bmcf = conf;
 
     ngx_conf_init_value(bmcf->malloc_tuning, 1);
+
+    /* bubble_ready: unready at 75% of what admission refuses at */
+    ngx_conf_init_uint_value(bmcf->ready_threshold, 75);
 
     if (bmcf->shm_zone == NULL) {
 
@@ -139,6 +143,12 @@ ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf)
         if (bmcf->status) {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "\"bubble_status\" requires \"bubble_zone\"");
+            return NGX_CONF_ERROR;
+        }
+
+        if (bmcf->ready) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"bubble_ready\" requires \"bubble_zone\"");
             return NGX_CONF_ERROR;
         }
 
@@ -405,6 +415,13 @@ ngx_http_bubble_zone_reserved(ngx_http_bubble_shctx_t *sh,
 }
 
 
+ngx_atomic_t *
+ngx_http_bubble_zone_queued(void)
+{
+    return ngx_http_bubble_slot ? &ngx_http_bubble_slot->queued : NULL;
+}
+
+
 /* budget and ceiling (bytes) for a limit, as the module header says */
 
 static void
@@ -567,6 +584,7 @@ ngx_http_bubble_claim(ngx_http_bubble_shctx_t *sh)
         {
             slot->reserved = 0;
             slot->renders = 0;
+            slot->queued = 0;
             return slot;
         }
     }
@@ -620,6 +638,7 @@ ngx_http_bubble_sweep(ngx_http_bubble_shctx_t *sh, ngx_log_t *log)
 
         slot->reserved = 0;
         slot->renders = 0;
+        slot->queued = 0;
 
         ngx_memory_barrier();
 
@@ -794,6 +813,10 @@ ngx_http_bubble_admit(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
                          NGX_HTTP_BUBBLE_MiB(
                              ngx_http_bubble_zone_reserved(sh, NULL)),
                          NGX_HTTP_BUBBLE_MiB(sh->ceiling));
+
+        ctx->reject_reason = "working_set";
+
+        return NGX_DECLINED;
     }
 
     ctx->reject_reason = "memory";
@@ -806,6 +829,8 @@ admitted:
     res->bytes = est.total;
     res->retained = est.retained;
     res->output = est.output;
+
+    ctx->reserved = est.total;
 
     (void) ngx_atomic_fetch_add(&res->slot->renders, 1);
     (void) ngx_atomic_fetch_add(&sh->renders, 1);
@@ -1048,6 +1073,7 @@ ngx_http_bubble_zone_exit_process(ngx_cycle_t *cycle)
 
     slot->reserved = 0;
     slot->renders = 0;
+    slot->queued = 0;
 
     ngx_memory_barrier();
 

@@ -15,6 +15,7 @@
 
 
 #include "ngx_http_bubble_module.h"
+#include "ngx_http_bubble_metrics.h"
 
 
 /*
@@ -32,6 +33,8 @@ typedef struct {
     ngx_atomic_t              pid;
     ngx_atomic_t              reserved;         /* bytes */
     ngx_atomic_t              renders;          /* requests holding some */
+    ngx_atomic_t              queued;           /* tasks a thread has yet
+                                                   to start */
 } ngx_http_bubble_slot_t;
 
 
@@ -62,6 +65,9 @@ typedef struct {
     /* bytes: the working set the last time nothing was reserved */
     ngx_atomic_t              base;
 
+    /* renders, refusals, durations: ngx_http_bubble_metrics.c */
+    ngx_http_bubble_metrics_t metrics;
+
     ngx_http_bubble_slot_t    slots[NGX_HTTP_BUBBLE_SLOTS];
 } ngx_http_bubble_shctx_t;
 
@@ -79,6 +85,9 @@ ngx_http_bubble_shctx_t *ngx_http_bubble_zone_shctx(
 /* bytes reserved now, and requests holding them, over all slots */
 size_t ngx_http_bubble_zone_reserved(ngx_http_bubble_shctx_t *sh,
     ngx_uint_t *renders);
+
+/* this worker's count of queued render tasks, or NULL without a slot */
+ngx_atomic_t *ngx_http_bubble_zone_queued(void);
 
 
 #endif /* _NGX_HTTP_BUBBLE_ZONE_H_INCLUDED_ */

@@ -26,7 +26,7 @@ sub w2_at {
 
 sub status {
     my ($ngx) = @_;
-    my $r = $ngx->http_request('GET', '/status');
+    my $r = $ngx->http_request('GET', '/status?format=json');
     return json_decode($r->{body}) // {};
 }
 

@@ -327,7 +327,7 @@ class Nginx:
     def status(self):
         try:
             s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
-            s.sendall(b"GET /status HTTP/1.0\r\nHost: x\r\n\r\n")
+            s.sendall(b"GET /status?format=json HTTP/1.0\r\nHost: x\r\n\r\n")
             data = b""
             while True:
                 chunk = s.recv(65536)
@@ -677,6 +677,16 @@ def main():
               "RSS %d s after the flood within 10%% of the baseline" %
               RSS_SETTLE)
         check(st["reserved"] == 0, "nothing reserved after the flood")
+        # the metrics count refusals as requests end, the zone as it
+        # refuses: under real pressure both must agree, reason by reason
+        ref = st.get("refusals_total", {})
+        png = st.get("renders_total", {}).get("png", {})
+        check(ref.get("working_set") == st["refused"]["working_set"]
+              and ref.get("memory") == st["refused"]["budget"]
+              + st["refused"]["no_slot"]
+              and png.get("ok", 0) + png.get("error", 0) == st["renders"],
+              "metrics agree with the zone: refusals_total %s, renders_total "
+              "png %s" % (ref, png))
         crashes = [l for l in ngx.error_log().splitlines()
                    if "exited on signal" in l]
         check(not crashes, "no worker died")
