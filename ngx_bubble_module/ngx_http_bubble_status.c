@@ -9,10 +9,11 @@
 
 
 #include "ngx_http_bubble_zone.h"
+#include "ngx_http_bubble_cache.h"
 
 
 /* bytes: the fixed part, and a "workers" entry */
-#define NGX_HTTP_BUBBLE_STATUS_LEN   2048
+#define NGX_HTTP_BUBBLE_STATUS_LEN   4096
 #define NGX_HTTP_BUBBLE_STATUS_SLOT                                           \
     (sizeof("{\"pid\":,\"reserved\":,\"renders\":},") + 3 * NGX_ATOMIC_T_LEN)
 
@@ -61,6 +62,7 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
     ngx_http_bubble_slot_t       *slot;
     ngx_http_bubble_shctx_t      *sh;
     ngx_http_bubble_main_conf_t  *bmcf;
+    ngx_http_bubble_cache_stats_t  cst;
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -79,6 +81,7 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
     }
 
     len = NGX_HTTP_BUBBLE_STATUS_LEN + bmcf->shm_zone->shm.name.len
+          + (bmcf->cache_zone ? bmcf->cache_zone->shm.name.len : 0)
           + NGX_HTTP_BUBBLE_SLOTS * NGX_HTTP_BUBBLE_STATUS_SLOT;
 
     b = ngx_create_temp_buf(r->pool, len);
@@ -102,9 +105,11 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
                     ngx_http_bubble_limit_modes[bmcf->limit_mode],
                     bmcf->limit_percent);
 
+    /* SIZE less the cache zone's (nginx -t checked it is smaller) */
     p = ngx_sprintf(p, "\"budget\":%uz,\"ceiling\":%uA,",
                     bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE
-                    ? bmcf->limit_size : (size_t) sh->budget, sh->ceiling);
+                    ? bmcf->limit_size - ngx_http_bubble_cache_size(bmcf)
+                    : (size_t) sh->budget, sh->ceiling);
 
     p = ngx_sprintf(p, "\"reserved\":%uz,\"peak\":%uA,\"in_flight\":%ui,"
                     "\"renders\":%uA,\"degraded\":%uA,",
@@ -128,6 +133,28 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
     } else {
         p = ngx_cpymem(p, "\"age_ms\":null},", sizeof("\"age_ms\":null},") - 1);
     }
+
+    /* --- the response cache (ngx_http_bubble_cache.c): null without --- */
+
+    if (bmcf->cache_zone) {
+        ngx_http_bubble_cache_stats(bmcf, &cst);
+
+        p = ngx_sprintf(p, "\"cache\":{\"zone\":\"%V\",\"size\":%uA,"
+                        "\"max_entry\":%uA,\"entries\":%uA,\"bytes\":%uA,"
+                        "\"hits\":%uA,\"misses\":%uA,\"expired\":%uA,"
+                        "\"bypasses\":%uA,\"stores\":%uA,"
+                        "\"evictions\":%uA,\"too_large\":%uA,"
+                        "\"no_room\":%uA},",
+                        &bmcf->cache_zone->shm.name, cst.size, cst.max_entry,
+                        cst.entries, cst.bytes, cst.hits, cst.misses,
+                        cst.expired, cst.bypasses, cst.stores, cst.evictions,
+                        cst.too_large, cst.no_room);
+
+    } else {
+        p = ngx_cpymem(p, "\"cache\":null,", sizeof("\"cache\":null,") - 1);
+    }
+
+    /* --- */
 
     p = ngx_cpymem(p, "\"workers\":[", sizeof("\"workers\":[") - 1);
 
