@@ -95,6 +95,7 @@ sub w2_titled {
 
 my $ngx = start_nginx(
     workers => 2,
+    main_conf => 'thread_pool render threads=2;',
     http_conf => q{
         bubble_zone bubble:1m;
         bubble_memory_limit 256m;
@@ -106,6 +107,11 @@ my $ngx = start_nginx(
         location /chart { bubble; bubble_cache_header on; }
         location /nocache { bubble; bubble_cache off; bubble_cache_header on; }
         location /quiet { bubble; }
+        location /threaded {
+            bubble;
+            bubble_thread_pool render;
+            bubble_cache_header on;
+        }
         location /signed {
             bubble;
             bubble_cache_header on;
@@ -206,6 +212,17 @@ my ($miss, $etag);
     is($d2->{headers}{'x-bubble-cache'}, 'HIT', 'HIT');
     is($d2->{headers}{'x-bubble-dropped-rows'}, 2,
        'and says the same X-Bubble-Dropped-Rows');
+}
+
+# a render in a thread pool is stored as one on the event loop
+{
+    my $u = compact(w2_titled('threaded'), 'png', '/threaded');
+    my $t1 = $ngx->http_request('GET', $u);
+    my $t2 = $ngx->http_request('GET', $u);
+    is($t1->{headers}{'x-bubble-cache'}, 'MISS', 'thread pool: MISS');
+    is($t2->{headers}{'x-bubble-cache'}, 'HIT', 'thread pool: then HIT');
+    ok(png_info($t2->{body})->{valid} && $t2->{body} eq $t1->{body},
+       'thread pool: the same valid PNG');
 }
 
 # bubble_cache off: BYPASS, rendered each time; no header unless asked

@@ -6,6 +6,8 @@ One nginx (one worker) serves W1 two ways:
   cached  GET /chart/<compact W1>.png  from bubble_cache_zone (a HIT)
   static  GET /static/w1.png           the same PNG bytes from disk,
                                        sendfile on (as Debian's nginx.conf)
+  copy    GET /copy/w1.png             the same file, sendfile off (nginx's
+                                       built-in default): for reference
 
 and wrk drives each in turn with the same threads, connections and
 duration; the rounds alternate (cached, static, cached, static, ...) so
@@ -57,6 +59,7 @@ http {{
         listen 127.0.0.1:{port};
         location /chart {{ bubble; bubble_cache_header on; }}
         location /static/ {{ root {dir}/www; sendfile on; tcp_nopush on; }}
+        location /copy/ {{ alias {dir}/www/static/; sendfile off; }}
         location = /status {{ bubble_status; }}
     }}
 }}
@@ -143,10 +146,11 @@ def main():
 
         before = json.loads(get(base + "/status")[2])
 
-        runs = {"cached": [], "static": []}
+        runs = {"cached": [], "static": [], "copy": []}
         for i in range(args.rounds):
             for name, url in (("cached", base + path),
-                              ("static", base + "/static/w1.png")):
+                              ("static", base + "/static/w1.png"),
+                              ("copy", base + "/copy/w1.png")):
                 rps = wrk(url, args)
                 runs[name].append(rps)
                 print("round %d  %-6s  %9.0f req/s" % (i + 1, name, rps),
@@ -161,6 +165,7 @@ def main():
 
     cached = statistics.median(runs["cached"])
     static = statistics.median(runs["static"])
+    copy = statistics.median(runs["copy"])
     ratio = cached / static
     rendered = after["renders"] - before["renders"]
     hits = after["cache"]["hits"] - before["cache"]["hits"]
@@ -169,6 +174,12 @@ def main():
     print("static file    (median):   %9.0f req/s" % static)
     print("ratio cached/static:       %9.2f  (target >= %.1f: %s)"
           % (ratio, TARGET, "met" if ratio >= TARGET else "NOT met"))
+    paired = statistics.median(c / s for c, s in zip(runs["cached"],
+                                                     runs["static"]))
+    print("ratio, median of rounds:   %9.2f  (each cached run over the "
+          "static run after it)" % paired)
+    print("static, sendfile off:      %9.0f req/s  (cached/that: %.2f)"
+          % (copy, cached / copy))
     print("renders during the runs: %d; cache hits: %d" % (rendered, hits))
 
     if rendered != 0:
