@@ -13,6 +13,9 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use Time::HiRes qw(sleep time);
+use IO::Select ();
+use IO::Socket::INET ();
+use Socket ();
 use Compress::Zlib ();
 use MIME::Base64 ();
 use BubbleTest;
@@ -391,6 +394,79 @@ $ngx->stop;
 
     ok(!$small->error_log_crashes, 'no worker crashed');
     $small->stop;
+}
+
+# --- an entry evicted while a slow client reads it -------------------------
+#
+# Hits are sent from the zone itself, pinned: evicting the entry meanwhile
+# takes it out of the tree, and its bytes stay until the send is over.
+
+{
+    my $port2 = BubbleTest::_free_port();
+    my $slow = start_nginx(
+        http_conf => qq{
+            bubble_zone bubble:1m;
+            bubble_cache_zone pinned:512k max_entry=128k;
+            server {
+                listen 127.0.0.1:$port2 sndbuf=4096;
+                location /chart { bubble; bubble_cache_header on; }
+            }
+        },
+        server_conf => q{
+            location /chart { bubble; bubble_cache_header on; }
+            location /fresh { bubble; bubble_cache off; }
+            location = /status { bubble_status; }
+        });
+
+    my $big = compact($w1);
+    my $fresh = $slow->http_request('GET', compact($w1, 'png', '/fresh'));
+    is($slow->http_request('GET', $big)->{headers}{'x-bubble-cache'},
+       'MISS', 'W1 stored');
+
+    # a client that reads a few bytes and stalls, the rest stuck in nginx
+    my $s = IO::Socket::INET->new(Proto => 'tcp');
+    setsockopt($s, Socket::SOL_SOCKET(), Socket::SO_RCVBUF(), 4096);
+    connect($s, Socket::pack_sockaddr_in($port2,
+                                         Socket::inet_aton('127.0.0.1')))
+        or die "connect: $!";
+    binmode $s;
+    syswrite($s, "GET $big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    my $got = '';
+    sysread($s, $got, 1024);
+    like($got, qr/X-Bubble-Cache: HIT/, 'the slow client gets a HIT');
+
+    # fill the zone over: W1 is the least recently used, and goes
+    my $ev0 = status($slow)->{cache}{evictions};
+    for my $n (1 .. 40) {
+        $slow->http_request('GET', compact(w2_titled("evict $n")));
+    }
+    my $st = status($slow);
+    ok($st->{cache}{evictions} > $ev0 + 5,
+       "evictions while it stalls: " . ($st->{cache}{evictions} - $ev0));
+    my $again = $slow->http_request('GET', $big);
+    is($again->{headers}{'x-bubble-cache'}, 'MISS',
+       'W1 is out of the tree: MISS for others');
+
+    # the stalled answer completes with the right bytes
+    my $sel = IO::Select->new($s);
+    while ($sel->can_read(10)) {
+        my $n = sysread($s, $got, 65536, length $got);
+        last unless $n;
+    }
+    close $s;
+    my ($head, $body) = split /\r\n\r\n/, $got, 2;
+    is(length($body // ''), length($fresh->{body}),
+       'the stalled answer is complete');
+    ok(defined $body && $body eq $fresh->{body},
+       'and byte for byte a fresh render, though evicted meanwhile');
+
+    # the pinned memory came back: the zone still takes new entries
+    for my $n (41 .. 60) {
+        $slow->http_request('GET', compact(w2_titled("evict $n")));
+    }
+    ok(status($slow)->{cache}{no_room} == 0, 'never out of room');
+    ok(!$slow->error_log_crashes, 'no worker crashed');
+    $slow->stop;
 }
 
 # --- degraded and refused answers are never stored; valid= expires ---------
