@@ -527,6 +527,21 @@ $ngx->stop;
     $tight->stop;
 }
 
+# --- a cache without bubble_zone --------------------------------------------
+
+{
+    my $plain = start_nginx(
+        http_conf => 'bubble_cache_zone charts:1m;',
+        server_conf => 'location /chart { bubble; bubble_cache_header on; }');
+    my $u = compact($w2);
+    my $m = $plain->http_request('GET', $u);
+    my $h = $plain->http_request('GET', $u);
+    is($m->{headers}{'x-bubble-cache'}, 'MISS', 'no bubble_zone: MISS');
+    is($h->{headers}{'x-bubble-cache'}, 'HIT', 'then HIT');
+    ok($h->{body} eq $m->{body}, 'the same bytes');
+    $plain->stop;
+}
+
 # --- auto budget: the ceiling less the cache zone --------------------------
 
 {
