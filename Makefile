@@ -170,6 +170,14 @@ bench: deps bench-deps
 png-encoders: bench-deps
 	tests/bench/png_encoders.sh
 
+# The response cache (docs in README "Chart URLs, caching and CDNs"): wrk on
+# a cached GET of W1 against nginx sending the same PNG as a static file;
+# prints both req/s and the ratio (target >= 0.8).  Needs wrk only.
+.PHONY: bench-cache
+bench-cache: build
+	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
+	python3 tests/bench/bench_cache.py --module $(abspath $(MODULE)) $(BENCH_CACHE_ARGS)
+
 test: deps schema unit integration oom
 
 clean:

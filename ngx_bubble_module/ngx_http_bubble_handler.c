@@ -11,6 +11,7 @@
 
 #include "ngx_http_bubble_module.h"
 #include "ngx_http_bubble_metrics.h"
+#include "ngx_http_bubble_cache.h"
 
 
 #define NGX_HTTP_BUBBLE_FILE_CHUNK  65536    /* bytes read per temp-file read */
@@ -25,7 +26,6 @@ static ngx_int_t ngx_http_bubble_content_type_ok(ngx_http_request_t *r);
 static void ngx_http_bubble_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_bubble_parse_body(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
-static ngx_int_t ngx_http_bubble_cache_headers(ngx_http_request_t *r);
 static ngx_int_t ngx_http_bubble_process(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 static ngx_int_t ngx_http_bubble_send_image(ngx_http_request_t *r,
@@ -100,6 +100,12 @@ ngx_http_bubble_handler(ngx_http_request_t *r)
 
     rc = ngx_http_discard_request_body(r);
     if (rc != NGX_OK) {
+        return rc;
+    }
+
+    /* a cached image is sent before the URL is even decoded */
+    rc = ngx_http_bubble_cache_url(r, ctx);
+    if (rc != NGX_DECLINED) {
         return rc;
     }
 
@@ -360,6 +366,14 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* a POSTed chart is looked up by its ETag: the body had to be read */
+    if (r->method & NGX_HTTP_POST) {
+        rc = ngx_http_bubble_cache_content(r, ctx);
+        if (rc != NGX_DECLINED) {
+            return rc;
+        }
+    }
+
     /* a chart URL is a file: revalidation and HEAD never render */
 
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
@@ -487,6 +501,9 @@ ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     h->value.len = ngx_sprintf(h->value.data, "%uz", ctx->out.dropped_rows)
                    - h->value.data;
 
+    /* a miss keeps the image (never a degraded one, nor an error) */
+    ngx_http_bubble_cache_store(r, ctx);
+
     /* a degraded image is not the chart the URL names: never cached */
     if ((r->method & NGX_HTTP_GET) && !ctx->degraded
         && ngx_http_bubble_cache_headers(r) != NGX_OK)
@@ -521,7 +538,7 @@ ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 
 /* Cache-Control of a chart URL's 200 and 304 (bubble_cache_control) */
 
-static ngx_int_t
+ngx_int_t
 ngx_http_bubble_cache_headers(ngx_http_request_t *r)
 {
     ngx_table_elt_t             *h;

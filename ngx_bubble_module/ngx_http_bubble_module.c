@@ -9,12 +9,14 @@
 
 #include "ngx_http_bubble_module.h"
 #include "ngx_http_bubble_metrics.h"
+#include "ngx_http_bubble_cache.h"
 
 
 static void *ngx_http_bubble_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_bubble_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_bubble_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_bubble_init_process(ngx_cycle_t *cycle);
 static void ngx_http_bubble_exit_process(ngx_cycle_t *cycle);
@@ -138,12 +140,35 @@ static ngx_command_t  ngx_http_bubble_commands[] = {
       0,
       NULL },
 
+    /* the response cache: ngx_http_bubble_cache.c */
+
+    { ngx_string("bubble_cache_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      ngx_http_bubble_cache_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("bubble_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, cache),
+      NULL },
+
+    { ngx_string("bubble_cache_header"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, cache_header),
+      NULL },
+
       ngx_null_command
 };
 
 
 static ngx_http_module_t  ngx_http_bubble_module_ctx = {
-    ngx_http_bubble_add_variables,         /* preconfiguration */
+    ngx_http_bubble_preconfiguration,      /* preconfiguration */
     ngx_http_bubble_postconfiguration,     /* postconfiguration */
 
     ngx_http_bubble_create_main_conf,      /* create main configuration */
@@ -190,6 +215,8 @@ ngx_http_bubble_create_loc_conf(ngx_conf_t *cf)
     conf->max_url_length = NGX_CONF_UNSET_SIZE;
     conf->secrets = NGX_CONF_UNSET_PTR;
     conf->degrade = NGX_CONF_UNSET;
+    conf->cache = NGX_CONF_UNSET;
+    conf->cache_header = NGX_CONF_UNSET;
 
     /*
      * set by ngx_pcalloc():
@@ -261,6 +288,10 @@ ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* a smaller image than asked for is opt-in */
     ngx_conf_merge_value(conf->degrade, prev->degrade, 0);
 
+    /* on wherever bubble_cache_zone is set; the header is for debugging */
+    ngx_conf_merge_value(conf->cache, prev->cache, 1);
+    ngx_conf_merge_value(conf->cache_header, prev->cache_header, 0);
+
 #if (NGX_THREADS)
     /* no pool: renders run inline, on the event loop */
     ngx_conf_merge_ptr_value(conf->thread_pool, prev->thread_pool, NULL);
@@ -293,6 +324,22 @@ ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     clcf->handler = ngx_http_bubble_handler;
 
     return NGX_CONF_OK;
+}
+
+
+/*
+ * variables: $bubble_render_time, $bubble_reserved, $bubble_reject_reason
+ * (ngx_http_bubble_metrics.c) and $bubble_cache_status (_cache.c)
+ */
+
+static ngx_int_t
+ngx_http_bubble_preconfiguration(ngx_conf_t *cf)
+{
+    if (ngx_http_bubble_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_bubble_cache_add_variables(cf);
 }
 
 

@@ -31,6 +31,11 @@ typedef struct {
     ngx_flag_t                malloc_tuning;    /* mallopt(), idle trims */
     ngx_flag_t                ready;            /* bubble_ready is used */
     ngx_uint_t                ready_threshold;  /* percent of the budget */
+
+    /* the response cache: ngx_http_bubble_cache.c */
+    ngx_shm_zone_t           *cache_zone;       /* bubble_cache_zone, or NULL */
+    size_t                    cache_max_entry;  /* bytes */
+    time_t                    cache_valid;      /* seconds; 0: for ever */
 } ngx_http_bubble_main_conf_t;
 
 
@@ -49,6 +54,8 @@ typedef struct {
     ngx_array_t              *secrets;          /* ngx_str_t; NULL: unsigned */
     ngx_str_t                 cache_control;    /* GET 200/304; "" = none */
     ngx_flag_t                degrade;          /* scale 2 -> 1 over budget */
+    ngx_flag_t                cache;            /* bubble_cache */
+    ngx_flag_t                cache_header;     /* X-Bubble-Cache */
 } ngx_http_bubble_loc_conf_t;
 
 
@@ -68,6 +75,11 @@ typedef struct {
     uint64_t                  render_us;    /* bubble_render() took, us */
     unsigned                  degraded:1;   /* rendered at scale 1 */
     unsigned                  rendered:1;   /* bubble_render() ran */
+
+    /* the response cache: ngx_http_bubble_cache.c */
+    unsigned                  cache_store:1;    /* a miss: store the image */
+    ngx_uint_t                cache_status;     /* NGX_HTTP_BUBBLE_CACHE_* */
+    u_char                    cache_key[32];    /* SHA-256 */
 } ngx_http_bubble_ctx_t;
 
 
@@ -84,6 +96,7 @@ ngx_buf_t *ngx_http_bubble_error_buf(ngx_http_request_t *r,
     bubble_error_t *err);
 ngx_int_t ngx_http_bubble_error_headers(ngx_http_request_t *r,
     ngx_uint_t status, size_t len);
+ngx_int_t ngx_http_bubble_cache_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_bubble_filter_init(ngx_conf_t *cf);
 
 ngx_int_t ngx_http_bubble_url_spec(ngx_http_request_t *r,

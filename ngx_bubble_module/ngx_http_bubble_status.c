@@ -13,6 +13,7 @@
 
 
 #include "ngx_http_bubble_zone.h"
+#include "ngx_http_bubble_cache.h"
 
 
 /* bytes: the series of one scrape without the workers', and a worker's */
@@ -29,16 +30,6 @@ typedef struct {
 } ngx_http_bubble_status_worker_t;
 
 
-/* what issue 6's ngx_http_bubble_cache_stats() reports */
-typedef struct {
-    ngx_atomic_uint_t             entries;
-    ngx_atomic_uint_t             bytes;
-    ngx_atomic_uint_t             hits;
-    ngx_atomic_uint_t             misses;
-    ngx_atomic_uint_t             evictions;
-} ngx_http_bubble_status_cache_t;
-
-
 /* one scrape's snapshot */
 typedef struct {
     ngx_http_bubble_shctx_t      *sh;
@@ -51,7 +42,7 @@ typedef struct {
     ngx_uint_t                    ready;
     ngx_http_bubble_readiness_t   rd;
     ngx_uint_t                    cache;        /* a cache zone exists */
-    ngx_http_bubble_status_cache_t  cs;
+    ngx_http_bubble_cache_stats_t  cs;
     ngx_uint_t                    nworkers;
     ngx_http_bubble_status_worker_t  workers[NGX_HTTP_BUBBLE_SLOTS];
 } ngx_http_bubble_status_t;
@@ -64,11 +55,11 @@ static void ngx_http_bubble_status_collect(ngx_http_bubble_main_conf_t *bmcf,
     ngx_http_bubble_shctx_t *sh, ngx_http_bubble_status_t *st);
 static off_t ngx_http_bubble_status_rss(ngx_pid_t pid);
 static ngx_int_t ngx_http_bubble_status_cache(
-    ngx_http_bubble_main_conf_t *bmcf, ngx_http_bubble_status_cache_t *cs);
+    ngx_http_bubble_main_conf_t *bmcf, ngx_http_bubble_cache_stats_t *cs);
 static u_char *ngx_http_bubble_status_prometheus(u_char *p, u_char *last,
     ngx_http_bubble_status_t *st);
 static u_char *ngx_http_bubble_status_prometheus_cache(u_char *p,
-    u_char *last, ngx_http_bubble_status_cache_t *cs);
+    u_char *last, ngx_http_bubble_cache_stats_t *cs);
 static u_char *ngx_http_bubble_status_json(u_char *p, u_char *last,
     ngx_http_bubble_main_conf_t *bmcf, ngx_http_bubble_status_t *st);
 static u_char *ngx_http_bubble_status_help(u_char *p, u_char *last,
@@ -152,6 +143,7 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
     ngx_http_bubble_status_collect(bmcf, sh, st);
 
     len = NGX_HTTP_BUBBLE_STATUS_LEN + bmcf->shm_zone->shm.name.len
+          + (bmcf->cache_zone ? bmcf->cache_zone->shm.name.len : 0)
           + st->nworkers * NGX_HTTP_BUBBLE_STATUS_WORKER;
 
     b = ngx_create_temp_buf(r->pool, len);
@@ -280,8 +272,10 @@ ngx_http_bubble_status_collect(ngx_http_bubble_main_conf_t *bmcf,
 
     st->reserved = ngx_http_bubble_zone_reserved(sh, &st->in_flight);
 
+    /* SIZE less the cache zone's (nginx -t checked it is smaller) */
     st->budget = (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE)
-                 ? bmcf->limit_size : (size_t) sh->budget;
+                 ? bmcf->limit_size - ngx_http_bubble_cache_size(bmcf)
+                 : (size_t) sh->budget;
 
     st->age = sh->sampled ? (ngx_msec_int_t) (ngx_current_msec - sh->sampled)
                           : -1;
@@ -379,31 +373,22 @@ ngx_http_bubble_status_rss(ngx_pid_t pid)
 
 
 /*
- * The response cache's series (issue 6): only when a cache zone is
- * configured, so that a server without a cache never shows zeros as if
- * they were measured.  This tree has no cache yet; with
- * ngx_http_bubble_cache.h in it, this function becomes
- *
- *     ngx_http_bubble_cache_stats_t  s;
- *
- *     if (<no cache zone in bmcf>) {
- *         return NGX_DECLINED;
- *     }
- *
- *     ngx_http_bubble_cache_stats(bmcf, &s);
- *
- *     cs->entries = s.entries;  ... bytes, hits, misses, evictions
- *
- *     return NGX_OK;
+ * The response cache's figures (ngx_http_bubble_cache.c): only when a
+ * cache zone is configured, so that a server without a cache never shows
+ * zeros as if they were measured.
  */
 
 static ngx_int_t
 ngx_http_bubble_status_cache(ngx_http_bubble_main_conf_t *bmcf,
-    ngx_http_bubble_status_cache_t *cs)
+    ngx_http_bubble_cache_stats_t *cs)
 {
-    ngx_memzero(cs, sizeof(ngx_http_bubble_status_cache_t));
+    if (bmcf->cache_zone == NULL) {
+        return NGX_DECLINED;
+    }
 
-    return NGX_DECLINED;
+    ngx_http_bubble_cache_stats(bmcf, cs);
+
+    return NGX_OK;
 }
 
 
@@ -571,7 +556,7 @@ ngx_http_bubble_status_prometheus(u_char *p, u_char *last,
 
 static u_char *
 ngx_http_bubble_status_prometheus_cache(u_char *p, u_char *last,
-    ngx_http_bubble_status_cache_t *cs)
+    ngx_http_bubble_cache_stats_t *cs)
 {
     p = ngx_http_bubble_status_help(p, last, "bubble_cache_entries", "gauge",
             "Responses in the cache zone.");
@@ -701,10 +686,20 @@ ngx_http_bubble_status_json(u_char *p, u_char *last,
     p = ngx_slprintf(p, last, "\"ready_threshold\":%ui,", st->rd.threshold);
 
     if (st->cache) {
-        p = ngx_slprintf(p, last, "\"cache\":{\"entries\":%uA,\"bytes\":%uA,"
-                         "\"hits\":%uA,\"misses\":%uA,\"evictions\":%uA},",
-                         st->cs.entries, st->cs.bytes, st->cs.hits,
-                         st->cs.misses, st->cs.evictions);
+        p = ngx_slprintf(p, last, "\"cache\":{\"zone\":\"%V\",\"size\":%uA,"
+                         "\"max_entry\":%uA,\"entries\":%uA,\"bytes\":%uA,"
+                         "\"hits\":%uA,\"misses\":%uA,\"expired\":%uA,"
+                         "\"bypasses\":%uA,\"stores\":%uA,"
+                         "\"evictions\":%uA,\"too_large\":%uA,"
+                         "\"no_room\":%uA},",
+                         &bmcf->cache_zone->shm.name, st->cs.size,
+                         st->cs.max_entry, st->cs.entries, st->cs.bytes,
+                         st->cs.hits, st->cs.misses, st->cs.expired,
+                         st->cs.bypasses, st->cs.stores, st->cs.evictions,
+                         st->cs.too_large, st->cs.no_room);
+
+    } else {
+        p = ngx_slprintf(p, last, "\"cache\":null,");
     }
 
     p = ngx_slprintf(p, last, "\"workers\":[");

@@ -25,6 +25,11 @@
  *   SIZE      budget = SIZE, the ceiling as for auto 85%;
  *   off       nothing is refused (the zone still accounts).
  *
+ * A response cache (bubble_cache_zone) takes its whole size from the
+ * budget: reservations never cover its images, and it fills up to its
+ * size.  Not from the ceiling: its pages show in the working set as they
+ * are filled.
+ *
  * A cleanup on r->pool releases the reservation whatever ends the
  * request; after the render it shrinks to what the request still holds.
  * A worker that dies holding reservations is swept by the others (and its
@@ -35,6 +40,7 @@
 #include <malloc.h>
 
 #include "ngx_http_bubble_zone.h"
+#include "ngx_http_bubble_cache.h"
 #include "bubble_cgroup.h"
 #include "bubble_estimate.h"
 
@@ -170,6 +176,18 @@ ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (bmcf->limit_size == NGX_CONF_UNSET_SIZE) {
         bmcf->limit_size = 0;
+    }
+
+    /* the cache is paid for from the budget: some must be left */
+    if (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE
+        && ngx_http_bubble_cache_size(bmcf) >= bmcf->limit_size)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bubble_cache_zone\" of %uz bytes leaves "
+                           "nothing of \"bubble_memory_limit\" %uz for "
+                           "renders", ngx_http_bubble_cache_size(bmcf),
+                           bmcf->limit_size);
+        return NGX_CONF_ERROR;
     }
 
     return NGX_CONF_OK;
@@ -428,7 +446,7 @@ static void
 ngx_http_bubble_limits(ngx_http_bubble_main_conf_t *bmcf, uint64_t limit,
     size_t *budget, size_t *ceiling)
 {
-    size_t      zone;
+    size_t      zone, cache, total;
     uint64_t    part;
     ngx_uint_t  percent;
 
@@ -441,8 +459,13 @@ ngx_http_bubble_limits(ngx_http_bubble_main_conf_t *bmcf, uint64_t limit,
 
     *ceiling = (part > zone) ? (size_t) (part - zone) : 0;
 
-    *budget = (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE)
-              ? bmcf->limit_size : *ceiling;
+    total = (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE)
+            ? bmcf->limit_size : *ceiling;
+
+    /* bubble_cache_zone: its images are covered by no reservation */
+    cache = ngx_http_bubble_cache_size(bmcf);
+
+    *budget = (total > cache) ? total - cache : 0;
 }
 
 
