@@ -65,7 +65,7 @@ DEBIAN_BUILD_DEPS="build-essential pkg-config nginx nginx-dev libpcre2-dev
     libyajl-dev fontconfig fonts-dejavu-core fonts-noto-cjk patchelf"
 ALPINE_BUILD_DEPS="bash build-base linux-headers pkgconf pcre2-dev
     openssl-dev zlib-dev cairo-dev librsvg-dev pango-dev fontconfig-dev
-    yajl-dev fontconfig font-dejavu font-noto-cjk patchelf"
+    yajl-dev fontconfig font-dejavu font-noto-cjk patchelf tar patch curl"
 
 die() { echo "build-module.sh: $*" >&2; exit 1; }
 say() { echo "build-module.sh: $*"; }
@@ -292,7 +292,7 @@ if [ "$BUNDLE" = 1 ]; then
     cat > "$OUT/fonts/fonts.conf" <<EOF
 <?xml version="1.0"?>
 <!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">
-<!-- written by docker/build-module.sh --bundle -->
+<!-- written by docker/build-module.sh (bundle mode) -->
 <fontconfig>
   <dir prefix="relative">.</dir>
   <cachedir>/tmp/bubble-fontconfig</cachedir>
