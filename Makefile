@@ -159,7 +159,7 @@ bench: deps bench-deps
 png-encoders: bench-deps
 	tests/bench/png_encoders.sh
 
-test: deps schema unit integration oom
+test: deps schema unit integration oom deploy-check
 
 clean:
 	rm -rf $(BUILD)
@@ -168,3 +168,5 @@ clean:
 -include tests/fuzz/fuzz.mk
 # ASan+UBSan runs of t/ (make test-sanitize, sanitize-short)
 -include tests/sanitize/sanitize.mk
+# Dockerfiles, Kubernetes and ingress manifests (make deploy-check)
+-include tests/deploy/deploy.mk

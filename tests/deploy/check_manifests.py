@@ -283,7 +283,65 @@ def main():
         t.ok(not names or repo in names,
              "kustomization images name %s" % repo)
 
+    check_ingress_nginx(t, directives)
     t.done()
+
+
+def check_ingress_nginx(t, directives):
+    """conf/ingress-nginx: Helm values and the plain ConfigMap agree, the
+    snippets name real directives and the paths the init image fills."""
+    d = os.path.join(dl.ROOT, "conf", "ingress-nginx")
+    with open(os.path.join(d, "values.yaml")) as fh:
+        values = yaml.safe_load(fh)
+    with open(os.path.join(d, "configmap.yaml")) as fh:
+        cm = yaml.safe_load(fh)
+    with open(os.path.join(d, "ingress.yaml")) as fh:
+        ing = yaml.safe_load(fh)
+    ctl = values["controller"]
+    cfg = ctl["config"]
+    t.ok(cfg == cm["data"], "ingress-nginx: Helm controller.config equals "
+         "the plain ConfigMap's data")
+    t.ok(ctl.get("allowSnippetAnnotations") is True
+         and cfg.get("allow-snippet-annotations") == "true",
+         "ingress-nginx: snippet annotations allowed")
+    t.ok(cfg.get("annotations-risk-level") == "Critical",
+         "ingress-nginx: annotations-risk-level Critical (v1.12+ for snippets)")
+    main = dl.parse(cfg["main-snippet"])
+    t.ok(main and main[0].name == "load_module",
+         "ingress-nginx: main-snippet starts with load_module")
+    so = main[0].args[0] if main else ""
+    t.ok(so == "/modules_mount/bubble/ngx_http_bubble_module.so",
+         "ingress-nginx: it loads the module from the modules emptyDir "
+         "(%s)" % so)
+    with open(os.path.join(d, "init_module.sh")) as fh:
+        init = fh.read()
+    t.ok('DEST="${MODULES_MOUNT:-/modules_mount}"' in init
+         and 'cp -R "$SRC" "$DEST/bubble"' in init,
+         "ingress-nginx: init_module.sh copies the bundle to /modules_mount/bubble")
+    env = [x for x in main if x.name == "env"]
+    t.ok(env and env[0].args[0] ==
+         "FONTCONFIG_FILE=/modules_mount/bubble/fonts/fonts.conf",
+         "ingress-nginx: env FONTCONFIG_FILE points at the bundle's fonts.conf")
+    snippet = ing["metadata"]["annotations"].get(
+        "nginx.ingress.kubernetes.io/server-snippet", "")
+    tree = dl.parse(cfg["main-snippet"] + cfg["http-snippet"] + snippet)
+    used = {x.name for x in dl.walk(tree) if x.name.startswith("bubble")}
+    t.ok(used and used <= directives, "ingress-nginx: snippets use only real "
+         "directives (%s)" % ", ".join(sorted(used)),
+         "unknown: %s" % (used - directives))
+    pools = {x.args[0] for x in main if x.name == "thread_pool"}
+    tp = [x.args[0] for x in dl.walk(tree) if x.name == "bubble_thread_pool"]
+    t.ok(all(p in pools for p in tp), "ingress-nginx: bubble_thread_pool "
+         "names a thread_pool of main-snippet")
+    locs = [x for x in dl.walk(tree) if x.name == "location"]
+    t.ok(any(x.args[-1] == "/chart" and any(y.name == "bubble" for y in x.block)
+             for x in locs), "ingress-nginx: the Ingress routes /chart to bubble")
+    mods = ctl.get("extraModules", [])
+    t.ok(mods and mods[0]["image"].get("image") and mods[0]["image"].get("tag")
+         == ctl["image"]["tag"],
+         "ingress-nginx: extraModules image tag is the controller's tag")
+    t.ok(ctl.get("resources", {}).get("limits", {}).get("memory"),
+         "ingress-nginx: the controller has a memory limit for auto to read")
 
 
 if __name__ == "__main__":
