@@ -178,7 +178,7 @@ bench-cache: build
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 	python3 tests/bench/bench_cache.py --module $(abspath $(MODULE)) $(BENCH_CACHE_ARGS)
 
-test: deps schema unit integration oom
+test: deps schema unit integration oom deploy-check
 
 clean:
 	rm -rf $(BUILD)
@@ -187,3 +187,5 @@ clean:
 -include tests/fuzz/fuzz.mk
 # ASan+UBSan runs of t/ (make test-sanitize, sanitize-short)
 -include tests/sanitize/sanitize.mk
+# Dockerfiles, Kubernetes and ingress manifests (make deploy-check)
+-include tests/deploy/deploy.mk

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+"""Static checks of the Dockerfiles (no Docker engine here; hadolint is in
+neither Debian nor npm): every COPY source exists and survives
+.dockerignore, every --from names an earlier stage, every script a RUN
+calls is in the repository, executable and run by CI's native test
+(test_native.py), every RUN passes shellcheck as the /bin/sh script
+Docker hands it, and the runtime stage is non-root with a HEALTHCHECK on
+a location of its nginx.conf and EXPOSEs exactly the ports nginx listens
+on.  The shell scripts themselves go through shellcheck too.
+
+    tests/deploy/check_dockerfiles.py
+"""
+
+import fnmatch
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+import deploylib as dl  # noqa: E402
+
+t = dl.Checks("deploy dockerfiles")
+
+with open(os.path.join(os.path.dirname(__file__), "test_native.py")) as fh:
+    NATIVE_TEST = fh.read()
+
+
+def instructions(path):
+    """[(lineno, INSTRUCTION, rest)] with continuations joined."""
+    out, buf, start = [], "", 0
+    with open(path) as fh:
+        for n, line in enumerate(fh, 1):
+            s = line.rstrip("\n")
+            if not buf and (not s.strip() or s.lstrip().startswith("#")):
+                continue
+            if buf and s.lstrip().startswith("#"):
+                continue                    # comment inside a continuation
+            if not buf:
+                start = n
+            if s.endswith("\\"):
+                buf += s[:-1] + " "
+                continue
+            buf += s
+            word, _, rest = buf.strip().partition(" ")
+            out.append((start, word.upper(), rest.strip()))
+            buf = ""
+    return out
+
+
+def dockerignore():
+    path = os.path.join(dl.ROOT, ".dockerignore")
+    if not os.path.exists(path):
+        return []
+    with open(path) as fh:
+        return [l.strip() for l in fh if l.strip() and not l.startswith("#")]
+
+
+def ignored(src, patterns):
+    top = src.strip("/").split("/")[0]
+    return any(fnmatch.fnmatch(src.strip("/"), p) or fnmatch.fnmatch(top, p)
+               for p in patterns)
+
+
+def shellcheck_run(name, lineno, cmd):
+    """shellcheck a RUN command as the /bin/sh -c script Docker runs."""
+    with tempfile.NamedTemporaryFile("w", suffix=".sh", delete=False) as fh:
+        fh.write("#!/bin/sh\n" + cmd + "\n")
+        path = fh.name
+    try:
+        r = subprocess.run(["shellcheck", "-s", "sh", "-S", "warning", path],
+                           capture_output=True, text=True)
+    finally:
+        os.unlink(path)
+    t.ok(r.returncode == 0, "%s:%d RUN passes shellcheck" % (name, lineno),
+         r.stdout[-800:])
+
+
+def check(rel, runtime_checks):
+    path = os.path.join(dl.ROOT, rel)
+    if not t.ok(os.path.exists(path), "%s exists" % rel):
+        return None
+    ins = instructions(path)
+    patterns = dockerignore()
+    stages, copies_into = [], {}
+    pre_args = set()
+    for lineno, word, rest in ins:
+        if word == "ARG" and not stages:
+            pre_args.add(rest.split("=")[0])
+        elif word == "FROM":
+            parts = rest.split()
+            image = parts[0]
+            for var in re.findall(r"\$\{?(\w+)", image):
+                t.ok(var in pre_args, "%s:%d FROM uses ARG %s declared "
+                     "before the first FROM" % (rel, lineno, var))
+            name = parts[2] if len(parts) >= 3 and parts[1].upper() == "AS" \
+                else None
+            stages.append({"image": image, "name": name, "ins": []})
+        elif not stages:
+            t.ok(False, "%s:%d %s before any FROM" % (rel, lineno, word))
+            continue
+        else:
+            stages[-1]["ins"].append((lineno, word, rest))
+
+        if word == "COPY":
+            args = shlex.split(rest)
+            flags = [a for a in args if a.startswith("--")]
+            files = [a for a in args if not a.startswith("--")]
+            srcs, dest = files[:-1], files[-1]
+            frm = [f.split("=", 1)[1] for f in flags if f.startswith("--from=")]
+            if frm:
+                earlier = [s["name"] for s in stages[:-1]]
+                t.ok(frm[0] in earlier, "%s:%d COPY --from=%s is an earlier "
+                     "stage" % (rel, lineno, frm[0]))
+                continue
+            for src in srcs:
+                t.ok(os.path.exists(os.path.join(dl.ROOT, src)),
+                     "%s:%d COPY %s exists" % (rel, lineno, src))
+                t.ok(not ignored(src, patterns), "%s:%d COPY %s is not in "
+                     ".dockerignore" % (rel, lineno, src))
+                copies_into[dest] = src
+        elif word == "RUN":
+            shellcheck_run(rel, lineno, rest)
+            for script in re.findall(r"(?:^|[\s;&|])(/?[\w./-]+\.sh)\b", rest):
+                src = copies_into.get(script, script.lstrip("/"))
+                full = os.path.join(dl.ROOT, src)
+                if t.ok(os.path.isfile(full), "%s:%d RUN %s is %s in the "
+                        "repository" % (rel, lineno, script, src)):
+                    t.ok(os.access(full, os.X_OK), "%s is executable" % src)
+                    t.ok(os.path.basename(src) in NATIVE_TEST,
+                         "%s is run by CI (tests/deploy/test_native.py)" % src)
+
+    t.ok(len(stages) >= 2, "%s is multi-stage (%d stages)"
+         % (rel, len(stages)))
+    return stages, copies_into
+
+
+def run_cmds(stage):
+    return " ".join(rest for _, w, rest in stage["ins"] if w == "RUN")
+
+
+def last(stage, word):
+    found = [rest for _, w, rest in stage["ins"] if w == word]
+    return found[-1] if found else None
+
+
+def main():
+    for tool in ("shellcheck",):
+        if not t.ok(subprocess.run(["sh", "-c", "command -v " + tool],
+                                   capture_output=True).returncode == 0,
+                    "%s is installed (make deps)" % tool):
+            t.done()
+
+    # -- the image ----------------------------------------------------------
+    res = check("Dockerfile", True)
+    if res:
+        stages, copies = res
+        build, final = stages[0], stages[-1]
+        t.ok("docker/build-module.sh --out" in run_cmds(build),
+             "the build stage runs docker/build-module.sh --out")
+        t.ok(re.match(r"debian:\$\{DEBIAN_RELEASE\}-slim$|debian:\w+-slim$",
+                      final["image"]), "runtime stage is debian slim (%s)"
+             % final["image"])
+        user = last(final, "USER")
+        t.ok(user and user.split(":")[0] not in ("0", "root"),
+             "runtime USER is not root (%s)" % user)
+        t.ok(user and user.split(":")[0].isdigit(),
+             "USER is numeric, so runAsNonRoot can verify it")
+        t.ok("install-runtime.sh" in run_cmds(final),
+             "the runtime stage runs install-runtime.sh")
+
+        with open(os.path.join(dl.ROOT, "docker", "nginx.conf")) as fh:
+            tree = dl.parse(fh.read())
+        srv = dl.servers(tree)
+        listening = sorted(p for ps, _ in srv for p in ps)
+        expose = sorted(int(p) for e in [r for _, w, r in final["ins"]
+                                         if w == "EXPOSE"]
+                        for p in e.split())
+        t.ok(expose == listening, "EXPOSE %s = nginx.conf listen %s"
+             % (expose, listening))
+
+        hc = last(final, "HEALTHCHECK") or ""
+        m = re.search(r"http://127\.0\.0\.1:(\d+)(/[^\s\"]*)", hc)
+        if t.ok(m, "HEALTHCHECK requests a local URL (%s)" % (m.group(0) if m else hc)):
+            port, hpath = int(m.group(1)), m.group(2)
+            s = [x for ps, x in srv if port in ps]
+            loc = dl.location(s[0], hpath) if s else None
+            t.ok(loc is not None and any(d.name == "return" for d in loc.block),
+                 "HEALTHCHECK %s:%d is a cheap location of nginx.conf"
+                 % (hpath, port))
+            t.ok("curl" in hc and "curl" in open(os.path.join(
+                dl.ROOT, "docker", "install-runtime.sh")).read(),
+                "the HEALTHCHECK's curl is installed in the runtime stage")
+
+        cmd = last(final, "CMD") or ""
+        m = re.search(r'"-c",\s*"([^"]+)"', cmd)
+        t.ok(m and copies.get(m.group(1)) == "docker/nginx.conf",
+             "CMD -c %s is docker/nginx.conf" % (m.group(1) if m else "?"))
+        t.ok("daemon off;" in cmd, "CMD keeps nginx in the foreground")
+        t.ok(last(final, "STOPSIGNAL") == "SIGQUIT",
+             "STOPSIGNAL SIGQUIT (graceful: in-flight renders finish)")
+        with open(os.path.join(dl.ROOT, "docker", "nginx.conf")) as fh:
+            text = fh.read()
+        t.ok("/usr/lib/nginx/modules/ngx_http_bubble_module.so" in text
+             and "/usr/lib/nginx/modules/ngx_http_bubble_module.so" in
+             open(os.path.join(dl.ROOT, "docker", "install-runtime.sh")).read(),
+             "nginx.conf loads the module where install-runtime.sh puts it")
+
+    # -- the ingress-nginx init image ----------------------------------------
+    res = check("conf/ingress-nginx/Dockerfile", False)
+    if res:
+        stages, copies = res
+        build, final = stages[0], stages[-1]
+        t.ok("CONTROLLER_IMAGE" in build["image"],
+             "the ingress build stage is the controller image itself")
+        runs = run_cmds(build)
+        t.ok(re.search(r"build-module\.sh --mode compat .*--bundle --out "
+                       r"/out/bubble", runs),
+             "it builds in compat mode with --bundle into /out/bubble")
+        t.ok(copies.get("/usr/local/bin/init_module.sh")
+             == "conf/ingress-nginx/init_module.sh",
+             "/usr/local/bin/init_module.sh (what the Helm chart runs) is "
+             "conf/ingress-nginx/init_module.sh")
+        t.ok(any(w == "COPY" and "--from=build /out/bubble /bubble" in r
+                 for _, w, r in final["ins"]),
+             "the bundle lands at /bubble, init_module.sh's source")
+        user = last(final, "USER")
+        t.ok(user and user not in ("0", "root"),
+             "the init container runs as non-root (%s)" % user)
+
+    # -- the scripts ---------------------------------------------------------
+    scripts = ["docker/build-module.sh", "docker/install-runtime.sh",
+               "conf/ingress-nginx/init_module.sh"]
+    r = subprocess.run(["shellcheck"] + scripts, cwd=dl.ROOT,
+                       capture_output=True, text=True)
+    t.ok(r.returncode == 0, "shellcheck %s" % " ".join(scripts),
+         r.stdout[-1500:])
+    t.done()
+
+
+if __name__ == "__main__":
+    main()
