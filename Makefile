@@ -57,7 +57,7 @@ deps:
 	@command -v node >/dev/null 2>&1 || { apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs; }
 
-$(BUILD)/nginx/Makefile: config
+$(BUILD)/nginx/objs/Makefile: config
 	@test -d $(NGX_SRC) || { echo "nginx-dev is missing: run 'make deps'" >&2; exit 1; }
 	rm -rf $(BUILD)/nginx && mkdir -p $(BUILD) && cp -r $(NGX_SRC) $(BUILD)/nginx
 	cd $(BUILD)/nginx && . ./conf_flags && \
@@ -65,7 +65,7 @@ $(BUILD)/nginx/Makefile: config
 	        --add-dynamic-module=$(CURDIR) > configure.log 2>&1 \
 	    || { tail -20 configure.log; exit 1; }
 
-$(MODULE): $(BUILD)/nginx/Makefile $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS)
+$(MODULE): $(BUILD)/nginx/objs/Makefile $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS)
 	$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
 
 build: $(MODULE)
