@@ -15,7 +15,7 @@ BUILD      ?= build
 NGX_SRC    ?= /usr/share/nginx/src
 NGINX      ?= /usr/sbin/nginx
 MODULE      = $(BUILD)/nginx/objs/ngx_http_bubble_module.so
-RUN_DIR     = $(BUILD)/run
+RUN_DIR    ?= $(BUILD)/run
 PORT       ?= 8080
 
 CORE_SRCS   = $(wildcard ngx_bubble_module/core/*.c)
@@ -36,7 +36,8 @@ UNIT_BINS   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev \
               libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
-              fonts-noto-cjk curl perl python3 python3-jsonschema
+              fonts-noto-cjk curl perl python3 python3-jsonschema \
+              libnginx-mod-http-js
 
 .PHONY: all deps build run stop test unit integration calibrate oom schema compare clean
 
@@ -73,11 +74,17 @@ build: $(MODULE)
 
 run: build stop
 	@mkdir -p $(RUN_DIR)/logs $(RUN_DIR)/tmp
-	@sed -e 's|@MODULE@|$(abspath $(MODULE))|' -e 's|@PORT@|$(PORT)|' \
-	    -e 's|@ROOT@|$(CURDIR)|' conf/demo.conf > $(RUN_DIR)/nginx.conf
+	@# the playground's signed URLs: a random secret per run directory
+	@test -s $(RUN_DIR)/demo-secret || (umask 077; head -c 18 /dev/urandom \
+	    | base64 | tr '+/' '-_' > $(RUN_DIR)/demo-secret)
+	@(umask 077; sed -e 's|@MODULE@|$(abspath $(MODULE))|' \
+	    -e 's|@PORT@|$(PORT)|' -e 's|@ROOT@|$(CURDIR)|' \
+	    -e "s|@SECRET@|$$(cat $(RUN_DIR)/demo-secret)|" \
+	    conf/demo.conf > $(RUN_DIR)/nginx.conf)
 	$(NGINX) -p $(abspath $(RUN_DIR)) -c nginx.conf -e logs/error.log
 	@echo
 	@echo "ngx_bubble is running on http://127.0.0.1:$(PORT)/"
+	@echo "playground: http://127.0.0.1:$(PORT)/playground/"
 	@echo "try:"
 	@echo "  curl --data-binary @../shared/bench/w1-standard.json -H 'Content-Type: application/json' http://127.0.0.1:$(PORT)/chart.png -o w1.png"
 	@echo "stop it with: make stop"
