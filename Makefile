@@ -37,9 +37,10 @@ DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev \
               libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
               fonts-noto-cjk curl perl python3 python3-jsonschema \
-              libnginx-mod-http-js
+              chromium libnginx-mod-http-js
 
-.PHONY: all deps build run stop test unit integration calibrate oom schema compare clean
+.PHONY: all deps build run stop test unit integration calibrate oom schema compare clean \
+        browser
 
 all: build
 
@@ -57,6 +58,12 @@ deps:
 	@# the URL builder's JS is tested with Node (Debian's nodejs if none)
 	@command -v node >/dev/null 2>&1 || { apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs; }
+	@# the playground's browser test: playwright-core from npm (the
+	@# lockfile's version) driving Debian's chromium
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	@test -d tests/browser/node_modules/playwright-core || \
+	    npm ci --prefix tests/browser --no-audit --no-fund
 
 $(BUILD)/nginx/objs/Makefile: config
 	@test -d $(NGX_SRC) || { echo "nginx-dev is missing: run 'make deps'" >&2; exit 1; }
@@ -166,7 +173,14 @@ bench: deps bench-deps
 png-encoders: bench-deps
 	tests/bench/png_encoders.sh
 
-test: deps schema unit integration oom
+# The playground in headless Chromium (tests/browser/playground.test.mjs):
+# the demo config on a free port in its own run directory, so a `make run`
+# going on 8080 is left alone.  `make browser SHOT_DIR=docs` refreshes the
+# README's screenshots (docs/playground*.png).
+browser: build
+	BUILD=$(BUILD) SHOT_DIR=$(SHOT_DIR) tests/browser/run.sh
+
+test: deps schema unit integration oom browser
 
 clean:
 	rm -rf $(BUILD)
