@@ -15,7 +15,7 @@ BUILD      ?= build
 NGX_SRC    ?= /usr/share/nginx/src
 NGINX      ?= /usr/sbin/nginx
 MODULE      = $(BUILD)/nginx/objs/ngx_http_bubble_module.so
-RUN_DIR     = $(BUILD)/run
+RUN_DIR    ?= $(BUILD)/run
 PORT       ?= 8080
 
 CORE_SRCS   = $(wildcard ngx_bubble_module/core/*.c)
@@ -40,9 +40,10 @@ DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev \
               libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
               fonts-noto-cjk curl perl python3 python3-jsonschema \
-              prometheus
+              prometheus chromium libnginx-mod-http-js
 
-.PHONY: all deps build run stop test unit integration calibrate oom schema compare golden clean
+.PHONY: all deps build run stop test unit integration calibrate oom schema compare golden clean \
+        browser
 
 all: build
 
@@ -60,8 +61,14 @@ deps:
 	@# the URL builder's JS is tested with Node (Debian's nodejs if none)
 	@command -v node >/dev/null 2>&1 || { apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs; }
+	@# the playground's browser test: playwright-core from npm (the
+	@# lockfile's version) driving Debian's chromium
+	@command -v npm >/dev/null 2>&1 || { apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	@test -d tests/browser/node_modules/playwright-core || \
+	    npm ci --prefix tests/browser --no-audit --no-fund
 
-$(BUILD)/nginx/Makefile: config
+$(BUILD)/nginx/objs/Makefile: config
 	@test -d $(NGX_SRC) || { echo "nginx-dev is missing: run 'make deps'" >&2; exit 1; }
 	rm -rf $(BUILD)/nginx && mkdir -p $(BUILD) && cp -r $(NGX_SRC) $(BUILD)/nginx
 	cd $(BUILD)/nginx && . ./conf_flags && \
@@ -69,7 +76,7 @@ $(BUILD)/nginx/Makefile: config
 	        --add-dynamic-module=$(CURDIR) > configure.log 2>&1 \
 	    || { tail -20 configure.log; exit 1; }
 
-$(MODULE): $(BUILD)/nginx/Makefile $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS)
+$(MODULE): $(BUILD)/nginx/objs/Makefile $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS)
 	$(MAKE) -s -C $(BUILD)/nginx -f objs/Makefile modules
 
 build: $(MODULE)
@@ -77,11 +84,17 @@ build: $(MODULE)
 
 run: build stop
 	@mkdir -p $(RUN_DIR)/logs $(RUN_DIR)/tmp
-	@sed -e 's|@MODULE@|$(abspath $(MODULE))|' -e 's|@PORT@|$(PORT)|' \
-	    -e 's|@ROOT@|$(CURDIR)|' conf/demo.conf > $(RUN_DIR)/nginx.conf
+	@# the playground's signed URLs: a random secret per run directory
+	@test -s $(RUN_DIR)/demo-secret || (umask 077; head -c 18 /dev/urandom \
+	    | base64 | tr '+/' '-_' > $(RUN_DIR)/demo-secret)
+	@(umask 077; sed -e 's|@MODULE@|$(abspath $(MODULE))|' \
+	    -e 's|@PORT@|$(PORT)|' -e 's|@ROOT@|$(CURDIR)|' \
+	    -e "s|@SECRET@|$$(cat $(RUN_DIR)/demo-secret)|" \
+	    conf/demo.conf > $(RUN_DIR)/nginx.conf)
 	$(NGINX) -p $(abspath $(RUN_DIR)) -c nginx.conf -e logs/error.log
 	@echo
 	@echo "ngx_bubble is running on http://127.0.0.1:$(PORT)/"
+	@echo "playground: http://127.0.0.1:$(PORT)/playground/"
 	@echo "try:"
 	@echo "  curl --data-binary @tests/bench/workloads/w1-standard.json -H 'Content-Type: application/json' http://127.0.0.1:$(PORT)/chart.png -o w1.png"
 	@echo "stop it with: make stop"
@@ -178,7 +191,14 @@ bench-cache: build
 	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 1; }
 	python3 tests/bench/bench_cache.py --module $(abspath $(MODULE)) $(BENCH_CACHE_ARGS)
 
-test: deps schema unit integration oom deploy-check
+# The playground in headless Chromium (tests/browser/playground.test.mjs):
+# the demo config on a free port in its own run directory, so a `make run`
+# going on 8080 is left alone.  `make browser SHOT_DIR=docs` refreshes the
+# README's screenshots (docs/playground*.png).
+browser: build
+	BUILD=$(BUILD) SHOT_DIR=$(SHOT_DIR) tests/browser/run.sh
+
+test: deps schema unit integration oom browser deploy-check
 
 clean:
 	rm -rf $(BUILD)
