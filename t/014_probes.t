@@ -229,6 +229,39 @@ my @hue = ([0xF8, 0x76, 0x6D], [0x00, 0xBA, 0x38], [0x61, 0x9C, 0xFF]);
                    . '(closest %02X%02X%02X)', @bar[0 .. 2], @bub[0 .. 2]));
 }
 
+# -- size and colour on one column: one merged legend ---------------------
+
+{
+    my %spec = (
+        width => 560, height => 400, alpha => 1,
+        data => { x => [1, 2, 3, 4], y => [1, 3, 2, 4],
+                  v => [10, 40, 90, 160] },
+        mapping => { x => 'x', y => 'y', size => 'v', color => 'v' },
+    );
+    my $svg = post_chart('/chart.svg', \%spec)->{body} // '';
+    my @circles = $svg =~ /<circle [^>]*>/g;
+    my %fill_of_r;
+    for (@circles) {
+        my ($r) = /\br="([\d.]+)"/;
+        my ($f) = /\bfill="(#[0-9a-f]{6})"/;
+        push @{ $fill_of_r{$r} }, $f;
+    }
+    is(scalar @circles, 8, 'merged legend: 4 bubbles and 4 size keys');
+    is(scalar(() = $svg =~ /<rect [^>]*height="1"/g), 0,
+       'merged legend: no colour bar');
+    is(scalar(() = $svg =~ />v<\/text>/g), 1, 'merged legend: one title');
+    # the largest break (160) is the largest bubble: same radius, same
+    # colour (viridis's end), in the plot and in the legend
+    is_deeply($fill_of_r{20}, ['#fde725', '#fde725'],
+              'merged legend: the 160 key has the 160 bubble\'s colour');
+
+    # a colour title of its own keeps two legends, as ggplot2 does
+    $svg = post_chart('/chart.svg', { %spec, color => { title => 'colour' } })
+           ->{body} // '';
+    cmp_ok(scalar(() = $svg =~ /<rect [^>]*height="1"/g), '>=', 100,
+           'different titles: the colour bar is back');
+}
+
 ok(!$ngx->error_log_crashes, 'no worker crashed');
 
 done_testing();

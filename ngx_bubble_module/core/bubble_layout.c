@@ -84,6 +84,7 @@ typedef struct {
     size_t                   nsize_breaks;
 
     int                      continuous;    /* colour scale kind */
+    int                      merged;        /* one legend: size, coloured */
     double                   color_lo, color_hi;
     const char              *palette;
     bubble_str_t             categories[BUBBLE_MAX_CATEGORIES];
@@ -111,6 +112,8 @@ static void bubble_layout_pscale(bubble_layout_ctx_t *ctx,
     bubble_pscale_t *ps, bubble_axis_t *axis, int column);
 static void bubble_layout_size_scale(bubble_layout_ctx_t *ctx);
 static int bubble_layout_color_scale(bubble_layout_ctx_t *ctx);
+static bubble_rgba_t bubble_layout_gradient_of(bubble_layout_ctx_t *ctx,
+    double v);
 static bubble_rgba_t bubble_layout_color_of(bubble_layout_ctx_t *ctx,
     size_t row);
 static double bubble_layout_radius(bubble_layout_ctx_t *ctx, double v);
@@ -1360,12 +1363,32 @@ bubble_layout_color_scale(bubble_layout_ctx_t *ctx)
 }
 
 
+/* a continuous colour scale's colour for v; NA outside its limits */
+
+static bubble_rgba_t
+bubble_layout_gradient_of(bubble_layout_ctx_t *ctx, double v)
+{
+    uint32_t  rgba;
+
+    if (isnan(v) || v < ctx->color_lo || v > ctx->color_hi) {
+        return BUBBLE_NA_COLOR;
+    }
+
+    v = (ctx->color_hi > ctx->color_lo)
+        ? (v - ctx->color_lo) / (ctx->color_hi - ctx->color_lo) : 0.5;
+
+    if (bubble_palette_gradient(ctx->palette, v, &rgba) != 0) {
+        return BUBBLE_NA_COLOR;
+    }
+
+    return rgba;
+}
+
+
 static bubble_rgba_t
 bubble_layout_color_of(bubble_layout_ctx_t *ctx, size_t row)
 {
     size_t            i, len;
-    double            v;
-    uint32_t          rgba;
     const char       *s;
     char              num[32];
     bubble_column_t  *c = ctx->color_col;
@@ -1380,19 +1403,7 @@ bubble_layout_color_of(bubble_layout_ctx_t *ctx, size_t row)
     }
 
     if (ctx->continuous) {
-        v = c->num[row];
-        if (isnan(v) || v < ctx->color_lo || v > ctx->color_hi) {
-            return BUBBLE_NA_COLOR;
-        }
-
-        v = (ctx->color_hi > ctx->color_lo)
-            ? (v - ctx->color_lo) / (ctx->color_hi - ctx->color_lo) : 0.5;
-
-        if (bubble_palette_gradient(ctx->palette, v, &rgba) != 0) {
-            return BUBBLE_NA_COLOR;
-        }
-
-        return rgba;
+        return bubble_layout_gradient_of(ctx, c->num[row]);
     }
 
     if (c->type == BUBBLE_COLUMN_STRING) {
@@ -1652,8 +1663,15 @@ bubble_layout_legend_one(bubble_layout_ctx_t *ctx, bubble_legend_kind_e kind,
 
                 if (kind == BUBBLE_LEGEND_SIZE) {
                     it->r = bubble_layout_radius(ctx, ctx->size_breaks[i]);
-                    /* the colour bubbles have when colour is not mapped */
-                    it->fill = ctx->chart->color.has_value
+                    /*
+                     * merged with the colour scale: the break's colour;
+                     * else the colour bubbles have when colour is not
+                     * mapped
+                     */
+                    it->fill = ctx->merged
+                               ? bubble_layout_gradient_of(ctx,
+                                                     ctx->size_breaks[i])
+                               : ctx->chart->color.has_value
                                ? ctx->chart->color.value : ctx->theme.point;
 
                 } else {
@@ -1741,6 +1759,19 @@ bubble_layout_legends(bubble_layout_ctx_t *ctx, double x, double y,
         titles[nlegends++] = chart->color.title.data
                              ? chart->color.title.data
                              : ctx->color_col->name.data;
+    }
+
+    /*
+     * size and a continuous colour of the same column under the same
+     * title: one legend of size keys in their breaks' colours, as ggplot2
+     * draws them with guides(colour = "legend")
+     */
+    ctx->merged = (nlegends == 2 && ctx->continuous
+                   && ctx->size_col == ctx->color_col
+                   && strcmp(titles[0], titles[1]) == 0);
+
+    if (ctx->merged) {
+        nlegends = 1;
     }
 
     horizontal = (chart->legend == BUBBLE_LEGEND_TOP
