@@ -36,7 +36,11 @@ UNIT_BINS   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev \
               libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
-              fonts-noto-cjk curl perl python3 python3-jsonschema
+              fonts-noto-cjk curl perl python3 python3-jsonschema \
+              $(R_PKGS)
+# the R client (clients/r/bubble.R) and its test, t/013_r_client.t
+R_PKGS      = r-base-core r-cran-ggplot2 r-cran-jsonlite r-cran-curl \
+              r-cran-openssl
 
 .PHONY: all deps build run stop test unit integration calibrate oom schema compare clean
 

@@ -137,8 +137,7 @@ bubble_json_value <- function(v, as_array = FALSE) {
             if (length(v) == 0 && !inherits(v, "AsIs")) {
                 return("[]")
             }
-            return(paste0("[", paste(vapply(v, bubble_json_value, ""),
-                                     collapse = ","), "]"))
+            return(paste0("[", paste(bubble_json_elements(v), collapse = ","), "]"))
         }
         if (length(v) == 0) {
             return("{}")
@@ -165,6 +164,22 @@ bubble_json_value <- function(v, as_array = FALSE) {
         return(bubble_json_scalar(v))
     }
     paste0("[", paste(bubble_json_scalar(v), collapse = ","), "]")
+}
+
+# The elements of an unnamed list; scalars of one type are written in one
+# go (a column read by bubble_read_spec() is such a list).
+bubble_json_elements <- function(v) {
+    scalar <- vapply(v, function(e) is.null(e) ||
+                         (is.atomic(e) && length(e) == 1 && !inherits(e, "AsIs")), TRUE)
+    if (!all(scalar)) {
+        return(vapply(v, bubble_json_value, ""))
+    }
+    out <- rep("null", length(v))
+    for (type in c("double", "integer", "character", "logical")) {
+        i <- which(vapply(v, function(e) identical(typeof(e), type), TRUE))
+        if (length(i)) out[i] <- bubble_json_scalar(unlist(v[i], use.names = FALSE))
+    }
+    out
 }
 
 # "data" in the columns form: every column an array, even of one row.
@@ -583,8 +598,10 @@ bubble_from_ggplot <- function(p, width = 800L, height = 600L, scale = NULL,
     if (!is.data.frame(data)) {
         stop("bubble_from_ggplot: the plot has no data.frame")
     }
-    mapping <- if (isTRUE(pl$inherit.aes)) utils::modifyList(unclass(p$mapping), unclass(pl$mapping))
-               else unclass(pl$mapping)
+    mapping <- unclass(pl$mapping) %||% list()
+    if (isTRUE(pl$inherit.aes)) {
+        for (a in setdiff(names(p$mapping), names(mapping))) mapping[[a]] <- p$mapping[[a]]
+    }
     if (length(texts)) {
         tm <- texts[[1]]$mapping
         if (!is.null(tm$label)) mapping$label <- tm$label
