@@ -31,6 +31,8 @@ my $base = "http://127.0.0.1:$ngx->{port}";
 
 # the R script reads relative paths (clients/r, examples, tools, ../shared)
 chdir $root or die "chdir $root: $!";
+# UTF-8 strings (CJK test data) whatever the caller's locale
+$ENV{LC_ALL} = 'C.UTF-8';
 open(my $r, '-|', 'Rscript', 'tests/r/test_client.R', "$base/chart",
      "$base/signed", $secret)
     or die "Rscript: $!";

@@ -196,8 +196,10 @@ bubble_whole <- function(v) {
         abs(v) < .Machine$integer.max) as.integer(v) else v
 }
 
-# The spec's JSON text (UTF-8), compact, as tools/bubble-url writes it.
-bubble_json <- function(spec) {
+# The spec's JSON text (UTF-8), compact, as tools/bubble-url writes it;
+# pretty = TRUE puts each top-level member and each data column on a line
+# of its own (the same JSON value, for reading).
+bubble_json <- function(spec, pretty = FALSE) {
     if (is.list(spec) && !is.null(names(spec))) {
         for (k in c("width", "height")) {
             if (!is.null(spec[[k]])) spec[[k]] <- bubble_whole(spec[[k]])
@@ -205,6 +207,21 @@ bubble_json <- function(spec) {
         if (is.list(spec$facet) && !is.null(spec$facet$ncol)) {
             spec$facet$ncol <- bubble_whole(spec$facet$ncol)
         }
+    }
+    if (pretty && is.list(spec) && !is.null(names(spec)) && length(spec)) {
+        member <- function(k, v, indent) {
+            paste0(indent, bubble_json_string(k), ": ", v)
+        }
+        parts <- vapply(names(spec), function(k) {
+            v <- spec[[k]]
+            if (k == "data" && is.list(v) && !is.null(names(v)) && length(v)) {
+                cols <- vapply(names(v), function(c) member(c, bubble_json_value(v[[c]], TRUE),
+                                                            "    "), "")
+                return(member(k, paste0("{\n", paste(cols, collapse = ",\n"), "\n  }"), "  "))
+            }
+            member(k, bubble_json_value(v), "  ")
+        }, "")
+        return(enc2utf8(paste0("{\n", paste(parts, collapse = ",\n"), "\n}\n")))
     }
     enc2utf8(bubble_json_value(spec))
 }
