@@ -485,6 +485,16 @@ bubble_inner <- function(f) {
 
 bubble_is_waiver <- function(x) inherits(x, "waiver")
 
+# An R colour as the spec takes it: "#rrggbb" (or "#rrggbbaa" with alpha);
+# R names such as "steelblue3" are not CSS names.
+bubble_hex <- function(col) {
+    if (is.na(col) || identical(col, "transparent")) return("transparent")
+    if (grepl("^#[0-9A-Fa-f]{6}([0-9A-Fa-f]{2})?$", col)) return(col)
+    v <- grDevices::col2rgb(col, alpha = TRUE)
+    if (v[4] == 255) sprintf("#%02X%02X%02X", v[1], v[2], v[3])
+    else sprintf("#%02X%02X%02X%02X", v[1], v[2], v[3], v[4])
+}
+
 # The theme a plot uses: the supported complete theme whose look matches.
 bubble_theme_of <- function(th) {
     sig <- function(t) {
@@ -508,6 +518,11 @@ bubble_theme_of <- function(th) {
     best
 }
 
+# Hex colours in upper case, "#RRGGBBFF" as "#RRGGBB".
+bubble_opaque <- function(cols) {
+    sub("^(#[0-9A-F]{6})FF$", "\\1", toupper(cols))
+}
+
 # The colours of a discrete scale's palette for its categories, as a
 # palette name when it is one the server knows.
 bubble_discrete_palette <- function(sc, n) {
@@ -516,9 +531,8 @@ bubble_discrete_palette <- function(sc, n) {
         lim <- sc$get_limits()
         if (all(lim %in% names(cols))) cols <- cols[lim]
     }
-    cols <- unname(toupper(cols))
-    cols <- sub("^(#[0-9A-F]{6})FF$", "\\1", cols)
-    same <- function(ref) length(ref) == n && identical(cols, sub("FF$", "", toupper(ref)))
+    cols <- bubble_opaque(unname(cols))
+    same <- function(ref) length(ref) == n && identical(cols, bubble_opaque(ref))
     if (same(scales::hue_pal()(n))) return("hue")
     if (n <= 8) {
         for (b in c("Set2", "Dark2")) {
@@ -536,24 +550,19 @@ bubble_continuous_palette <- function(sc) {
     e <- environment(f)
     if (!is.null(e) && exists("colours", envir = e, inherits = FALSE) &&
         is.null(e$values)) {
-        cols <- toupper(sub("(#[0-9A-Fa-f]{6})FF$", "\\1", e$colours))
-        cols <- vapply(cols, function(c) {
-            if (grepl("^#", c)) return(c)
-            rgb <- grDevices::col2rgb(c)
-            sprintf("#%02X%02X%02X", rgb[1], rgb[2], rgb[3])
-        }, "", USE.NAMES = FALSE)
+        cols <- bubble_opaque(vapply(e$colours, bubble_hex, "", USE.NAMES = FALSE))
         for (o in c("viridis", "magma", "plasma", "inferno", "cividis")) {
-            ref <- toupper(sub("FF$", "", scales::viridis_pal(option = o)(6)))
-            if (identical(cols, ref)) return(o)
+            if (identical(cols, bubble_opaque(scales::viridis_pal(option = o)(6)))) return(o)
         }
         return(I(cols))
     }
     # any other palette: 16 samples of it, blended in between
-    cols <- sc$palette(seq(0, 1, length.out = 16))
-    I(toupper(sub("(#[0-9A-Fa-f]{6})FF$", "\\1", cols)))
+    I(bubble_opaque(sc$palette(seq(0, 1, length.out = 16))))
 }
 
-bubble_axis <- function(sc, title) {
+# sc: the panel's position scale; view: its view scale in panel_params
+# (the breaks and labels ggplot2 draws, on the expanded range).
+bubble_axis <- function(sc, view, title) {
     a <- list(title = title)
     if (is.null(sc)) {
         return(a)
@@ -581,11 +590,12 @@ bubble_axis <- function(sc, title) {
         if (is.null(a$breaks)) stop("bubble_from_ggplot: labels without breaks")
         a$labels <- I(sc$labels)
     } else if (is.function(sc$labels)) {
-        # a labelling function: the breaks ggplot2 chose and its labels
-        br <- sc$get_breaks()
-        br <- br[!is.na(br)]
-        a$breaks <- sc$trans$inverse(br)
-        a$labels <- I(as.character(sc$get_labels(br)))
+        # a labelling function: the breaks ggplot2 draws and their labels
+        br <- view$get_breaks()
+        lab <- view$get_labels()
+        keep <- !is.na(br) & !is.na(lab)
+        a$breaks <- sc$trans$inverse(br[keep])
+        a$labels <- I(as.character(lab[keep]))
     }
     if (rev) a$reverse <- TRUE
     a
@@ -699,8 +709,11 @@ bubble_from_ggplot <- function(p, width = 800L, height = 600L, scale = NULL,
         nm <- if (!is.null(sc) && !bubble_is_waiver(sc$name)) sc$name else labs[[a]]
         if (is.null(nm)) "" else as.character(nm)
     }
-    spec$x <- bubble_axis(sc_of("x"), title_of("x", sc_of("x")))
-    spec$y <- bubble_axis(sc_of("y"), title_of("y", sc_of("y")))
+    pp <- b$layout$panel_params[[1]]
+    xs <- b$layout$panel_scales_x[[1]]
+    ys <- b$layout$panel_scales_y[[1]]
+    spec$x <- bubble_axis(xs, pp$x, title_of("x", xs))
+    spec$y <- bubble_axis(ys, pp$y, title_of("y", ys))
 
     # geom_point's fixed look
     ap <- pl$aes_params
@@ -723,32 +736,33 @@ bubble_from_ggplot <- function(p, width = 800L, height = 600L, scale = NULL,
         if (is.numeric(ss$breaks)) s$breaks <- ss$breaks
         spec$size <- s
     } else {
+        # unmapped: every bubble gets the range's max
         r <- (ap$size %||% ggplot2::GeomPoint$default_aes$size) * ggplot2::.pt / 2
-        spec$size <- list(range = c(r, r))
+        spec$size <- list(range = c(0, r))
     }
     if (!is.null(spec_map$color)) {
         cs <- sc_of("colour") %||% sc_of("fill")
         cv <- cols[[spec_map$color]]
-        c <- list(title = title_of(if (!is.null(p$mapping$fill) || !is.null(pl$mapping$fill)) "fill" else "colour", cs))
+        fill <- !is.null(pl$mapping$fill) || (isTRUE(pl$inherit.aes) && !is.null(p$mapping$fill))
+        col <- list(title = title_of(if (fill) "fill" else "colour", cs))
         if (is.null(cs) || inherits(cs, "ScaleDiscrete")) {
             lim <- as.character(cs$get_limits())
-            c$type <- "categorical"
-            c$limits <- I(lim)
-            c$palette <- bubble_discrete_palette(cs, length(lim))
+            col$type <- "categorical"
+            col$limits <- I(lim)
+            col$palette <- bubble_discrete_palette(cs, length(lim))
         } else {
-            c$type <- "continuous"
-            c$palette <- bubble_continuous_palette(cs)
-            if (!is.null(cs$limits) && !is.function(cs$limits)) c$limits <- cs$limits
+            col$type <- "continuous"
+            col$palette <- bubble_continuous_palette(cs)
+            if (!is.null(cs$limits) && !is.function(cs$limits)) col$limits <- cs$limits
         }
-        spec$color <- c
+        spec$color <- col
     } else {
-        col <- ap$colour %||% ap$fill %||% "black"
-        spec$color <- list(value = col)
+        spec$color <- list(value = bubble_hex(ap$colour %||% ap$fill %||% "black"))
     }
     if (!is.null(ap$shape) && ap$shape %in% 21:25) {
-        spec$stroke <- list(color = ap$colour %||% "black",
+        spec$stroke <- list(color = bubble_hex(ap$colour %||% "black"),
                             width = (ap$stroke %||% 0.5) * ggplot2::.stroke / 2)
-        if (is.null(spec_map$color)) spec$color <- list(value = ap$fill %||% "black")
+        if (is.null(spec_map$color)) spec$color <- list(value = bubble_hex(ap$fill %||% "black"))
     }
     pos <- th$legend.position
     if (is.character(pos) && pos != "right") spec$legend <- list(position = pos)

@@ -83,6 +83,12 @@ plots$iris_radius_gray <-
     geom_point(alpha = 0.6) + scale_radius(range = c(1, 8)) +
     scale_colour_brewer(palette = "Dark2") +
     labs(title = "\u9e22\u5c3e\u82b1 (iris)", y = "\u82b1\u74e3\u957f\u5ea6") + theme_gray()
+plots$labels_function_shape21 <-
+    ggplot(mtcars, aes(disp, mpg, fill = factor(gear))) +
+    geom_point(shape = 21, colour = "grey30", size = 4) +
+    scale_x_continuous(labels = function(x) paste0(x, " in\u00b3")) +
+    scale_y_continuous(labels = scales::label_percent(scale = 1)) +
+    labs(fill = "gears")
 plots$mtcars_factor_reverse <-
     ggplot(mtcars, aes(hp, qsec, size = disp, colour = factor(cyl))) + geom_point() +
     scale_y_reverse() + scale_size_area() + labs(colour = "cylinders") +
@@ -277,7 +283,7 @@ gg_legend <- function(b, aes) {
     lab <- sc$get_labels(br)
     keep <- !is.na(br)
     list(title = title, labels = as.character(lab[keep][order(br[keep])]),
-         bar = aes == "colour")
+         bar = aes %in% c("colour", "fill"))
 }
 
 for (n in names(plots)) {
@@ -320,7 +326,7 @@ for (n in names(plots)) {
         same(got, strips, sprintf("%s: facet strips in ggplot2's panel order", n))
     }
 
-    legends <- Filter(Negate(is.null), lapply(c("size", "colour"), gg_legend, b = b))
+    legends <- Filter(Negate(is.null), lapply(c("size", "colour", "fill"), gg_legend, b = b))
     titles <- t[t$anchor == "start" & abs(t$size - big) < 0.02 &
                 t$text %in% vapply(legends, `[[`, "", "title"), ]
     for (lg in legends) {
