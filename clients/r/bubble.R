@@ -424,11 +424,19 @@ bubble_column <- function(v, name) {
                  name, class(v)[1]))
 }
 
-# Column names from bubble_spec()'s arguments: "col", col, or NULL.
-bubble_arg_name <- function(e) {
+# Column names from bubble_spec()'s arguments: "col", col, or NULL; a
+# name that is no column but a variable holding a string gives that string.
+bubble_arg_name <- function(e, cols = character(), env = parent.frame(2)) {
     if (is.null(e)) return(NULL)
     if (is.character(e)) return(e)
-    if (is.symbol(e)) return(as.character(e))
+    if (is.symbol(e)) {
+        n <- as.character(e)
+        if (!(n %in% cols) && exists(n, envir = env)) {
+            v <- get(n, envir = env)
+            if (is.character(v) && length(v) == 1) return(v)
+        }
+        return(n)
+    }
     stop("give a column as a name or a string, got ", deparse(e))
 }
 
@@ -444,14 +452,13 @@ bubble_spec <- function(df, x, y, size = NULL, color = NULL, label = NULL,
     if (!is.data.frame(df)) {
         stop("bubble_spec: df must be a data.frame")
     }
-    cols <- list(x = bubble_arg_name(substitute(x)),
-                 y = bubble_arg_name(substitute(y)),
-                 size = bubble_arg_name(substitute(size)),
-                 color = bubble_arg_name(substitute(color)),
-                 label = bubble_arg_name(substitute(label)),
-                 tooltip = bubble_arg_name(substitute(tooltip)))
+    env <- parent.frame()
+    arg <- function(e) bubble_arg_name(e, names(df), env)
+    cols <- list(x = arg(substitute(x)), y = arg(substitute(y)),
+                 size = arg(substitute(size)), color = arg(substitute(color)),
+                 label = arg(substitute(label)), tooltip = arg(substitute(tooltip)))
     cols <- cols[!vapply(cols, is.null, TRUE)]
-    facet_col <- bubble_arg_name(substitute(facet))
+    facet_col <- arg(substitute(facet))
     used <- unique(c(unlist(cols), facet_col))
     missing <- setdiff(used, names(df))
     if (length(missing)) {

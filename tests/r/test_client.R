@@ -215,6 +215,12 @@ for (key in list(NULL, "not-the-secret")) {
        if (inherits(e, "error")) conditionMessage(e) else "no error")
 }
 
+ycol <- "lifeExp"
+same(bubble_spec(gap, gdpPercap, ycol)$mapping, list(x = "gdpPercap", y = "lifeExp"),
+     "bubble_spec: a variable holding a column name")
+e <- tryCatch(bubble_spec(gap, gdpPercap, nosuch), error = function(e) e)
+ok(inherits(e, "error") && grepl("no column nosuch", conditionMessage(e)),
+   "bubble_spec: a missing column is an R error naming it")
 bad <- bubble_spec(data.frame(a = c("x", "y"), b = 1:2), a, b)
 e <- tryCatch(bubble_svg(bad, base), error = function(e) e)
 ok(inherits(e, "bubble_error") && e$status == 400 && identical(e$path, "mapping.x") &&
