@@ -40,10 +40,13 @@ DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev \
               libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
               fonts-noto-cjk curl perl python3 python3-jsonschema \
-              prometheus chromium libnginx-mod-http-js
+              prometheus chromium libnginx-mod-http-js $(R_PKGS)
+# the R client (clients/r/bubble.R) and its test, t/016_r_client.t
+R_PKGS      = r-base-core r-cran-ggplot2 r-cran-jsonlite r-cran-curl \
+              r-cran-openssl
 
-.PHONY: all deps build run stop test unit integration calibrate oom schema compare golden clean \
-        browser
+.PHONY: all deps build run stop test unit integration calibrate oom schema compare golden \
+        gallery clean browser
 
 all: build
 
@@ -137,6 +140,15 @@ schema:
 # run`, and r-cran-ggplot2 r-cran-jsonlite imagemagick: not in DEB_PKGS).
 compare:
 	tests/compare/run.sh
+
+# The gallery (docs/gallery.md, docs/gallery/): R code -> spec -> PNG and
+# SVG through a running module (make run), and the README's docs/w1.png.
+BUBBLE_URL ?= http://127.0.0.1:$(PORT)
+
+gallery:
+	LC_ALL=C.UTF-8 Rscript docs/gallery/build.R $(BUBBLE_URL)/chart
+	curl -sf --data-binary @../shared/bench/w1-standard.json \
+	    -H 'Content-Type: application/json' $(BUBBLE_URL)/chart.png -o docs/w1.png
 
 # Memory: the render estimate against measured peaks (docs/memory.md), and
 # the OOM test: nginx in a 128 MiB memory cgroup under a flood (needs root

@@ -248,6 +248,12 @@ if (!is.null(spec$background)) {
     emit("p <- p + theme(plot.background = element_rect(fill = ", q(spec$background),
          ", colour = NA))")
 }
+if (!is.null(spec$facet$wrap)) {
+    fcol <- spec$facet$wrap
+    p <- p + facet_wrap(vars(.data[[fcol]]), ncol = spec$facet$ncol)
+    emit("p <- p + facet_wrap(vars(.data[[", q(fcol), "]])",
+         if (!is.null(spec$facet$ncol)) paste0(", ncol = ", spec$facet$ncol), ")")
+}
 pos <- spec$legend$position %||% "right"
 if (pos != "right") {
     p <- p + theme(legend.position = pos)

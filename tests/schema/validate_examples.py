@@ -406,6 +406,8 @@ def main():
 
     files = sorted(glob.glob(os.path.join(ROOT, "examples", "*.json")))
     files += sorted(glob.glob(os.path.join(ROOT, "tests", "bench", "workloads", "*.json")))
+    # the gallery's specs, written by the R client (docs/gallery/build.R)
+    files += sorted(glob.glob(os.path.join(ROOT, "docs", "gallery", "*.json")))
     if not glob.glob(os.path.join(ROOT, "examples", "*.json")):
         report("examples/*.json exist", False, "none found")
 
