@@ -147,7 +147,7 @@ BUBBLE_URL ?= http://127.0.0.1:$(PORT)
 
 gallery:
 	LC_ALL=C.UTF-8 Rscript docs/gallery/build.R $(BUBBLE_URL)/chart
-	curl -sf --data-binary @../shared/bench/w1-standard.json \
+	curl -sf --data-binary @tests/bench/workloads/w1-standard.json \
 	    -H 'Content-Type: application/json' $(BUBBLE_URL)/chart.png -o docs/w1.png
 
 # Memory: the render estimate against measured peaks (docs/memory.md), and

@@ -137,7 +137,7 @@ specs <- list(
 for (n in names(plots)) specs[[n]] <- bubble_from_ggplot(plots[[n]])
 for (f in c("examples/cjk-title.json", "examples/labels-tooltips.json",
             "examples/breaks-labels-missing.json",
-            Sys.glob("../shared/bench/w[13]-*.json"))) {
+            Sys.glob("tests/bench/workloads/w[13]-*.json"))) {
     specs[[basename(f)]] <- bubble_read_spec(f)
 }
 ok(length(specs) >= 10, sprintf("%d specs to mint URLs for", length(specs)))
