@@ -110,8 +110,6 @@ static void ngx_http_bubble_cache_unpin(void *data);
 static void ngx_http_bubble_cache_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static uint64_t ngx_http_bubble_cache_renderer(void);
-static ngx_int_t ngx_http_bubble_cache_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 /* the tag of our zones: bubble_zone's name is not reused for a cache */
@@ -1002,25 +1000,10 @@ ngx_http_bubble_cache_renderer(void)
 }
 
 
+/* $bubble_cache_status, in ngx_http_bubble_metrics.c's table of variables */
+
 ngx_int_t
-ngx_http_bubble_cache_add_variables(ngx_conf_t *cf)
-{
-    ngx_str_t             name = ngx_string("bubble_cache_status");
-    ngx_http_variable_t  *var;
-
-    var = ngx_http_add_variable(cf, &name, NGX_HTTP_VAR_NOCACHEABLE);
-    if (var == NULL) {
-        return NGX_ERROR;
-    }
-
-    var->get_handler = ngx_http_bubble_cache_variable;
-
-    return NGX_OK;
-}
-
-
-static ngx_int_t
-ngx_http_bubble_cache_variable(ngx_http_request_t *r,
+ngx_http_bubble_cache_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
     ngx_http_bubble_ctx_t  *ctx;

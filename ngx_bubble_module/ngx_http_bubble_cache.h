@@ -73,7 +73,8 @@ void ngx_http_bubble_cache_store(ngx_http_request_t *r,
 
 char *ngx_http_bubble_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_int_t ngx_http_bubble_cache_add_variables(ngx_conf_t *cf);
+ngx_int_t ngx_http_bubble_cache_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 #endif /* _NGX_HTTP_BUBBLE_CACHE_H_INCLUDED_ */

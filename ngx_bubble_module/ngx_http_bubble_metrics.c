@@ -8,7 +8,8 @@
  *                          bad_input, or empty
  *
  * The first two are not found ("-" in a log) when nothing was rendered or
- * reserved.  $bubble_cache_status belongs to the response cache.
+ * reserved.  $bubble_cache_status (HIT | MISS | EXPIRED | BYPASS) is the
+ * response cache's (ngx_http_bubble_cache.c); all four are in one table.
  *
  * The log-phase handler counts a request of a "bubble" location once, as
  * it ends, whatever path ended it; the counters are words in the shared
@@ -17,6 +18,7 @@
 
 
 #include "ngx_http_bubble_zone.h"
+#include "ngx_http_bubble_cache.h"
 
 
 static ngx_int_t ngx_http_bubble_log_handler(ngx_http_request_t *r);
@@ -65,6 +67,10 @@ static ngx_http_variable_t  ngx_http_bubble_vars[] = {
 
     { ngx_string("bubble_reject_reason"), NULL,
       ngx_http_bubble_reject_reason_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+    { ngx_string("bubble_cache_status"), NULL,
+      ngx_http_bubble_cache_status_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable

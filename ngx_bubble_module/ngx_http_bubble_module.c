@@ -328,18 +328,14 @@ ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 
 /*
- * variables: $bubble_render_time, $bubble_reserved, $bubble_reject_reason
- * (ngx_http_bubble_metrics.c) and $bubble_cache_status (_cache.c)
+ * variables: $bubble_render_time, $bubble_reserved, $bubble_reject_reason,
+ * $bubble_cache_status (ngx_http_bubble_metrics.c's table)
  */
 
 static ngx_int_t
 ngx_http_bubble_preconfiguration(ngx_conf_t *cf)
 {
-    if (ngx_http_bubble_add_variables(cf) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    return ngx_http_bubble_cache_add_variables(cf);
+    return ngx_http_bubble_add_variables(cf);
 }
 
 
