@@ -23,7 +23,7 @@ CORE_HDRS   = $(wildcard ngx_bubble_module/core/*.h)
 GLUE_SRCS   = $(wildcard ngx_bubble_module/*.c ngx_bubble_module/*.h)
 
 # fontconfig: bubble_renderer_id() calls FcGetVersion()
-PKGS        = cairo librsvg-2.0 pangocairo fontconfig
+PKGS        = cairo pangocairo harfbuzz fontconfig
 CFLAGS_CORE = -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu99 \
               $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # zlib: bubble_png.c
@@ -35,12 +35,14 @@ UNIT_BINS   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 # Debian packages: build tools, libraries, fonts, test tools (prometheus:
 # promtool and the server t/013_metrics.t scrapes the module with; on a
 # systemd host Debian also starts prometheus.service on :9090, which
-# `systemctl disable --now prometheus` stops).
+# `systemctl disable --now prometheus` stops; poppler-utils: t/001 reads
+# the PDF's text and fonts; librsvg2-dev: tests/unit/test_draw.c draws
+# our SVG with librsvg to compare with our PNG).
 DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev \
               libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
               fonts-noto-cjk curl perl python3 python3-jsonschema \
-              prometheus chromium libnginx-mod-http-js $(R_PKGS)
+              prometheus chromium libnginx-mod-http-js poppler-utils $(R_PKGS)
 # the R client (clients/r/bubble.R) and its test, t/016_r_client.t
 R_PKGS      = r-base-core r-cran-ggplot2 r-cran-jsonlite r-cran-curl \
               r-cran-openssl
@@ -108,11 +110,16 @@ stop:
 	        -s stop 2>/dev/null || true; \
 	    sleep 0.5; rm -f $(RUN_DIR)/logs/nginx.pid; fi
 
-# Core unit tests: every tests/unit/test_*.c links against all core sources.
+# Core unit tests: every tests/unit/test_*.c links against all core sources;
+# librsvg only for test_draw.c, which checks the PNG against the SVG drawn
+# by librsvg (the module does not link it).
+UNIT_PKGS   = librsvg-2.0
+
 $(BUILD)/tests/%: tests/unit/%.c $(CORE_SRCS) $(CORE_HDRS)
 	@mkdir -p $(BUILD)/tests
-	$(CC) $(CFLAGS_CORE) -Ingx_bubble_module/core -o $@ $< $(CORE_SRCS) \
-	    $(LIBS_CORE) -lcmocka
+	$(CC) $(CFLAGS_CORE) $(shell pkg-config --cflags $(UNIT_PKGS)) \
+	    -Ingx_bubble_module/core -o $@ $< $(CORE_SRCS) \
+	    $(LIBS_CORE) $(shell pkg-config --libs $(UNIT_PKGS)) -lcmocka
 
 # every binary runs, even after one fails, so one report names all failures
 unit: $(UNIT_BINS)
@@ -221,3 +228,4 @@ clean:
 -include tests/sanitize/sanitize.mk
 # Dockerfiles, Kubernetes and ingress manifests (make deploy-check)
 -include tests/deploy/deploy.mk
+-include tests/soak/soak.mk

@@ -109,6 +109,24 @@ like($r->{headers}{'content-type'} // '', qr{^application/pdf\s*(;|$)}i,
 like($r->{body} // '', qr/\A%PDF-\d\.\d/, 'W1 /chart.pdf: body starts %PDF-');
 like($r->{body} // '', qr/%%EOF\s*\z/, 'W1 /chart.pdf: body ends with %%EOF');
 
+# vector text in an embedded font, not glyph outlines: poppler reads it
+{
+    my $pdf = "$ngx->{dir}/w1.pdf";
+    open(my $fh, '>:raw', $pdf) or die "$pdf: $!";
+    print $fh $r->{body};
+    close $fh;
+
+    my $text = `pdftotext -layout '$pdf' - 2>&1`;
+    like($text, qr/Life expectancy and income/,
+         'W1 PDF: the title is text (pdftotext)');
+    like($text, qr/GDP per capita/, 'W1 PDF: the axis title is text');
+    like($text, qr/Country 0\d\d/, 'W1 PDF: bubble labels are text');
+    like(`pdffonts '$pdf' 2>&1`, qr/DejaVuSans\s.*\byes\s+yes\b/,
+         'W1 PDF: DejaVu Sans embedded as a subset (pdffonts)');
+    like(`pdfinfo '$pdf' 2>&1`, qr/Page size:\s+600 x 450 pts/,
+         'W1 PDF: 800 x 600 CSS px is 600 x 450 pt');
+}
+
 $r = post_chart('/chart', w1_with(format => 'pdf'));
 like($r->{headers}{'content-type'} // '', qr{^application/pdf\b}i,
      '"format":"pdf" on /chart gives application/pdf');

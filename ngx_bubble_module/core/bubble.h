@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 
-#define BUBBLE_VERSION            "0.1.0"
+#define BUBBLE_VERSION            "0.2.0"
 
 
 typedef void *(*bubble_alloc_pt)(void *data, size_t size);
@@ -83,6 +83,15 @@ void bubble_error_set(bubble_error_t *err, int status, const char *code,
  * SVG must be UTF-8.
  */
 size_t bubble_utf8_char(const u_char *s, size_t len);
+
+/*
+ * The character at s as XML 1.0 allows it in text: its length in bytes
+ * (a malformed byte counts as one), and *keep = 0 for what must be
+ * dropped: C0 controls but tab and newline, U+FFFE, U+FFFF, malformed
+ * bytes.  The SVG writer and the cairo renderer drop the same characters,
+ * so the PNG shows the text the SVG shows.
+ */
+size_t bubble_xml_char(const u_char *s, size_t len, int *keep);
 
 
 /*
@@ -282,8 +291,9 @@ void bubble_chart_digest(const bubble_chart_t *chart,
 
 
 /*
- * Rendering: chart model -> SVG bytes (bubble_layout.c, bubble_svg.c),
- * SVG -> PNG or PDF (bubble_raster.c).
+ * Rendering: chart model -> display list (bubble_layout.c) -> SVG bytes
+ * (bubble_svg.c), or -> cairo -> PNG or PDF (bubble_draw.c,
+ * bubble_raster.c).
  */
 
 typedef struct {
@@ -297,7 +307,7 @@ int bubble_render_svg(bubble_allocator_t *a, bubble_chart_t *chart,
 int bubble_render(bubble_allocator_t *a, bubble_chart_t *chart,
     bubble_output_t *out, bubble_error_t *err);
 
-/* "ngx_bubble/0.1.0 cairo/1.16.0 rsvg/2.54.7 ...": part of every ETag */
+/* "ngx_bubble/0.2.0 cairo/1.16.0 pango/1.50.12 ...": part of every ETag */
 const char *bubble_renderer_id(void);
 
 /* once per process: fontconfig and pango caches, 8-27 ms the first time */

@@ -133,6 +133,30 @@ bubble_utf8_char(const u_char *s, size_t len)
 }
 
 
+size_t
+bubble_xml_char(const u_char *s, size_t len, int *keep)
+{
+    size_t  n;
+
+    if (s[0] < 0x80) {
+        *keep = (s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n');
+        return 1;
+    }
+
+    n = bubble_utf8_char(s, len);
+
+    if (n == 0) {
+        *keep = 0;
+        return 1;
+    }
+
+    /* EF BF BE, EF BF BF: U+FFFE, U+FFFF */
+    *keep = !(n == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe);
+
+    return n;
+}
+
+
 /* every byte that does not start a well-formed character becomes '?' */
 
 static void

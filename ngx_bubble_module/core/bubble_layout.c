@@ -48,6 +48,7 @@ typedef struct {
     size_t                   nminor;
     double                   label_w;       /* widest label, px */
     double                   label_h;
+    double                   label_ascent;  /* the tallest label's, px */
 } bubble_pscale_t;
 
 
@@ -579,10 +580,9 @@ bubble_layout_panel(bubble_layout_ctx_t *ctx, size_t panel, double px0,
             return -1;
         }
 
-        bubble_measure(ctx, ctx->x.labels[i], strlen(ctx->x.labels[i]),
-                       ctx->base * 0.8, 0, &m);
-
-        if (bubble_text(ctx, v, py1 + tick + 2.2 * BUBBLE_PT + m.ascent,
+        /* one baseline for the row, below the tallest label's ink */
+        if (bubble_text(ctx, v,
+                        py1 + tick + 2.2 * BUBBLE_PT + ctx->x.label_ascent,
                         ctx->x.labels[i], strlen(ctx->x.labels[i]),
                         ctx->base * 0.8, ctx->theme.axis_text,
                         BUBBLE_ANCHOR_MIDDLE, 0, 0) != 0)
@@ -1110,12 +1110,14 @@ bubble_layout_pscale(bubble_layout_ctx_t *ctx, bubble_pscale_t *ps,
 
     ps->label_w = 0;
     ps->label_h = 0;
+    ps->label_ascent = 0;
 
     for (i = 0; i < n; i++) {
         bubble_measure(ctx, ps->labels[i], strlen(ps->labels[i]),
                        ctx->base * 0.8, 0, &m);
         ps->label_w = fmax(ps->label_w, m.width);
         ps->label_h = fmax(ps->label_h, m.height);
+        ps->label_ascent = fmax(ps->label_ascent, m.ascent);
     }
 }
 

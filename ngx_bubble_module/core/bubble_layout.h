@@ -2,13 +2,17 @@
  * ngx_bubble core: the display list between layout and output.
  *
  * bubble_layout.c turns a chart model into a flat list of simple shapes in
- * CSS pixels; bubble_svg.c writes it as SVG.  Only shapes librsvg draws
- * cheaply: rectangles, lines, circles with fill-opacity, plain text.
+ * CSS pixels; bubble_svg.c writes it as SVG, bubble_draw.c draws it with
+ * cairo for PNG and PDF.  Only what every SVG viewer draws alike:
+ * rectangles, lines, circles with fill-opacity, plain text, rectangular
+ * clips.
  */
 
 #ifndef _BUBBLE_LAYOUT_H_INCLUDED_
 #define _BUBBLE_LAYOUT_H_INCLUDED_
 
+
+#include <cairo.h>
 
 #include "bubble.h"
 
@@ -81,6 +85,8 @@ typedef struct {
 /* bubble_text.c */
 void bubble_text_measure(const char *family, double size, int bold,
     const char *text, size_t len, bubble_text_metrics_t *m);
+void bubble_text_draw(cairo_t *cr, const char *family,
+    const bubble_item_t *it, char *buf);
 
 /* bubble_layout.c */
 int bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
@@ -90,10 +96,13 @@ int bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
 int bubble_svg_write(bubble_allocator_t *a, bubble_dlist_t *dl,
     bubble_output_t *out, bubble_error_t *err);
 
+/* bubble_draw.c */
+int bubble_draw(bubble_allocator_t *a, cairo_t *cr, const bubble_dlist_t *dl,
+    bubble_error_t *err);
+
 /* bubble_raster.c */
 int bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,
-    const u_char *svg, size_t len, bubble_output_t *out,
-    bubble_error_t *err);
+    const bubble_dlist_t *dl, bubble_output_t *out, bubble_error_t *err);
 
 
 #endif /* _BUBBLE_LAYOUT_H_INCLUDED_ */

@@ -1,12 +1,11 @@
 /*
- * ngx_bubble core: SVG -> PNG or PDF with librsvg and cairo; PNG bytes
- * from bubble_png.c, PDF from cairo's PDF surface.
+ * ngx_bubble core: display list -> PNG or PDF: the surface, drawing by
+ * bubble_draw.c, PNG bytes from bubble_png.c, PDF from cairo's PDF
+ * surface.
  *
  * The pixel buffer and the encoded bytes come from the caller's allocator
- * (cairo_image_surface_create_for_data on our memory); librsvg's and
- * cairo's own objects are destroyed on every path.  librsvg is only ever
- * given SVG that bubble_svg.c wrote, with no base file (only data: URLs
- * could resolve) and never RSVG_HANDLE_FLAG_UNLIMITED.
+ * (cairo_image_surface_create_for_data on our memory); cairo's own
+ * objects are destroyed on every path.
  */
 
 #include <math.h>
@@ -14,7 +13,6 @@
 
 #include <cairo.h>
 #include <cairo-pdf.h>
-#include <librsvg/rsvg.h>
 
 #include "bubble.h"
 #include "bubble_layout.h"
@@ -32,35 +30,18 @@ typedef struct {
 
 static cairo_status_t bubble_stream_write(void *closure,
     const unsigned char *data, unsigned int length);
-static int bubble_raster_svg(RsvgHandle *svg, cairo_t *cr, double width,
-    double height, bubble_error_t *err);
 
 
 int
 bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,
-    const u_char *svg_data, size_t len, bubble_output_t *out,
-    bubble_error_t *err)
+    const bubble_dlist_t *dl, bubble_output_t *out, bubble_error_t *err)
 {
     int               rc, pw, ph, stride;
     u_char           *pixels;
-    GError           *error;
     cairo_t          *cr;
-    RsvgHandle       *svg;
     bubble_stream_t   stream;
     cairo_status_t    status;
     cairo_surface_t  *surface;
-
-    error = NULL;
-    svg = rsvg_handle_new_from_data(svg_data, len, &error);
-    if (svg == NULL) {
-        bubble_error_set(err, 500, "render_failed", "",
-                         "rsvg_handle_new_from_data() failed: %s",
-                         error ? error->message : "unknown error");
-        if (error) {
-            g_error_free(error);
-        }
-        return -1;
-    }
 
     memset(&stream, 0, sizeof(bubble_stream_t));
     stream.alloc = a;
@@ -123,7 +104,7 @@ bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,
         cairo_scale(cr, chart->scale, chart->scale);
     }
 
-    rc = bubble_raster_svg(svg, cr, chart->width, chart->height, err);
+    rc = bubble_draw(a, cr, dl, err);
 
     status = cairo_status(cr);
     cairo_destroy(cr);
@@ -175,37 +156,7 @@ done:
     /* the pixels are dead once encoded: give them back early */
     bubble_free(a, pixels);
 
-    g_object_unref(svg);
-
     return rc;
-}
-
-
-static int
-bubble_raster_svg(RsvgHandle *svg, cairo_t *cr, double width, double height,
-    bubble_error_t *err)
-{
-    GError         *error;
-    RsvgRectangle   viewport;
-
-    viewport.x = 0;
-    viewport.y = 0;
-    viewport.width = width;
-    viewport.height = height;
-
-    error = NULL;
-
-    if (!rsvg_handle_render_document(svg, cr, &viewport, &error)) {
-        bubble_error_set(err, 500, "render_failed", "",
-                         "rsvg_handle_render_document() failed: %s",
-                         error ? error->message : "unknown error");
-        if (error) {
-            g_error_free(error);
-        }
-        return -1;
-    }
-
-    return 0;
 }
 
 

@@ -1,13 +1,13 @@
 /*
- * ngx_bubble core: the render pipeline, model -> display list -> SVG,
- * then -> PNG or PDF.
+ * ngx_bubble core: the render pipeline, model -> display list, then
+ * -> SVG bytes (bubble_svg.c) or -> cairo -> PNG or PDF (bubble_raster.c).
  */
 
 #include <stdio.h>
 
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
-#include <librsvg/rsvg.h>
+#include <hb.h>
 #include <pango/pango.h>
 
 #include "bubble.h"
@@ -41,23 +41,22 @@ int
 bubble_render(bubble_allocator_t *a, bubble_chart_t *chart,
     bubble_output_t *out, bubble_error_t *err)
 {
-    bubble_output_t  svg;
-
-    if (bubble_render_svg(a, chart, &svg, err) != 0) {
-        return -1;
-    }
+    bubble_dlist_t  dl;
 
     if (chart->format == BUBBLE_FORMAT_SVG) {
-        *out = svg;
-        return 0;
+        return bubble_render_svg(a, chart, out, err);
     }
 
-    if (bubble_raster(a, chart, svg.data, svg.len, out, err) != 0) {
+    if (bubble_layout(a, chart, &dl, err) != 0) {
         return -1;
     }
 
-    out->dropped_rows = svg.dropped_rows;
-    bubble_free(a, svg.data);
+    if (bubble_raster(a, chart, &dl, out, err) != 0) {
+        return -1;
+    }
+
+    out->dropped_rows = dl.dropped_rows;
+    bubble_free(a, dl.items);
 
     return 0;
 }
@@ -74,11 +73,10 @@ bubble_renderer_id(void)
     static char  id[160];
 
     if (id[0] == '\0') {
-        snprintf(id, sizeof(id), "ngx_bubble/%s cairo/%s rsvg/%u.%u.%u "
-                 "pango/%s fontconfig/%d", BUBBLE_VERSION,
-                 cairo_version_string(), rsvg_major_version,
-                 rsvg_minor_version, rsvg_micro_version,
-                 pango_version_string(), FcGetVersion());
+        snprintf(id, sizeof(id), "ngx_bubble/%s cairo/%s pango/%s "
+                 "harfbuzz/%s fontconfig/%d", BUBBLE_VERSION,
+                 cairo_version_string(), pango_version_string(),
+                 hb_version_string(), FcGetVersion());
     }
 
     return id;

@@ -216,39 +216,23 @@ bubble_svg_printf(bubble_svg_buf_t *b, const char *fmt, ...)
 static void
 bubble_svg_escape(bubble_svg_buf_t *b, const char *s, size_t len)
 {
-    size_t          i, n;
-    unsigned char   c;
-    const char     *rep;
+    int          keep;
+    size_t       i, n;
+    const char  *rep;
 
-    for (i = 0; i < len; i++) {
-        c = (unsigned char) s[i];
+    for (i = 0; i < len; i += n) {
+        n = bubble_xml_char((const u_char *) s + i, len - i, &keep);
 
-        if (c >= 0x80) {
-            n = bubble_utf8_char((const u_char *) s + i, len - i);
+        if (b->end - b->last < 7) {
+            b->last = b->end;
+            return;
+        }
 
-            if (b->end - b->last < 7) {
-                b->last = b->end;
-                return;
-            }
-
-            /* EF BF BE, EF BF BF: U+FFFE, U+FFFF */
-            if (n == 3 && c == 0xef && (u_char) s[i + 1] == 0xbf
-                && (u_char) s[i + 2] >= 0xbe)
-            {
-                n = 0;
-            }
-
-            if (n == 0) {
-                continue;
-            }
-
-            memcpy(b->last, s + i, n);
-            b->last += n;
-            i += n - 1;
+        if (!keep) {
             continue;
         }
 
-        switch (c) {
+        switch (s[i]) {
         case '&':  rep = "&amp;";  break;
         case '<':  rep = "&lt;";   break;
         case '>':  rep = "&gt;";   break;
@@ -257,18 +241,14 @@ bubble_svg_escape(bubble_svg_buf_t *b, const char *s, size_t len)
         default:   rep = NULL;     break;
         }
 
-        if (b->end - b->last < 7) {
-            b->last = b->end;
-            return;
-        }
-
         if (rep) {
             while (*rep) {
                 *b->last++ = *rep++;
             }
 
-        } else if (c >= 0x20 || c == '\t' || c == '\n') {
-            *b->last++ = c;
+        } else {
+            memcpy(b->last, s + i, n);
+            b->last += n;
         }
     }
 }

@@ -1,12 +1,17 @@
 /*
- * ngx_bubble core: text metrics with pango, the engine librsvg draws with,
- * so what the layout measures is what the raster shows.
+ * ngx_bubble core: text with pango, measured for the layout and drawn for
+ * PNG and PDF with the same context, so what the layout measures is what
+ * the raster shows.
  *
  * pango's default cairo font map is per thread (pango >= 1.32.6); each
- * thread keeps one context for its lifetime.  Layout objects come from
- * glib's allocator and are released before returning.
+ * thread keeps one context for its lifetime.  Its font options are fixed
+ * (no hinting, grey antialiasing: what librsvg and browsers draw SVG text
+ * with), so glyph advances do not depend on the surface or the scale.
+ * Layout objects come from glib's allocator and are released before
+ * returning.
  */
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,11 +27,22 @@ static __thread PangoContext  *bubble_pango_context;
 static PangoContext *
 bubble_text_context(void)
 {
-    PangoFontMap  *map;
+    PangoFontMap          *map;
+    cairo_font_options_t  *options;
 
     if (bubble_pango_context == NULL) {
         map = pango_cairo_font_map_get_default();
         bubble_pango_context = pango_font_map_create_context(map);
+
+        options = cairo_font_options_create();
+        cairo_font_options_set_hint_style(options, CAIRO_HINT_STYLE_NONE);
+        cairo_font_options_set_hint_metrics(options, CAIRO_HINT_METRICS_OFF);
+        cairo_font_options_set_antialias(options, CAIRO_ANTIALIAS_GRAY);
+        pango_cairo_context_set_font_options(bubble_pango_context, options);
+        cairo_font_options_destroy(options);
+
+        /* advances in fractions of a pixel, as librsvg and browsers lay out */
+        pango_context_set_round_glyph_positions(bubble_pango_context, FALSE);
     }
 
     return bubble_pango_context;
@@ -142,6 +158,89 @@ bubble_text_measure(const char *family, double size, int bold,
     m->ascent = (ink.height > 0) ? (double) (baseline - ink.y) / PANGO_SCALE
                                  : 0;
     m->height = m->ascent + bubble_text_descent(family, size, bold);
+
+    g_object_unref(layout);
+}
+
+
+/*
+ * A text item on cr: (x, y) is the baseline's anchor point, as SVG's
+ * <text x y text-anchor> places it; rotated items turn -90 degrees about
+ * it.  buf holds at least it->text.len bytes: the text as an SVG renderer
+ * shows it (the characters XML drops dropped, xml:space="default"
+ * whitespace: newlines removed, tabs as spaces, runs of spaces as one,
+ * none at either end).
+ */
+
+void
+bubble_text_draw(cairo_t *cr, const char *family, const bubble_item_t *it,
+    char *buf)
+{
+    int              keep;
+    size_t           i, n, len;
+    double           dx;
+    const u_char    *s;
+    PangoLayout     *layout;
+    PangoRectangle   logical;
+
+    s = (const u_char *) it->text.data;
+    len = 0;
+
+    for (i = 0; i < it->text.len; i += n) {
+        n = bubble_xml_char(s + i, it->text.len - i, &keep);
+
+        if (!keep || s[i] == '\n') {
+            continue;
+        }
+
+        if (s[i] == ' ' || s[i] == '\t') {
+            if (len == 0 || buf[len - 1] == ' ') {
+                continue;
+            }
+
+            buf[len++] = ' ';
+            continue;
+        }
+
+        memcpy(buf + len, s + i, n);
+        len += n;
+    }
+
+    if (len && buf[len - 1] == ' ') {
+        len--;
+    }
+
+    if (len == 0) {
+        return;
+    }
+
+    layout = bubble_text_layout(family, it->font_size, it->bold, buf, len);
+    pango_layout_get_extents(layout, NULL, &logical);
+
+    dx = 0;
+
+    if (it->anchor == BUBBLE_ANCHOR_MIDDLE) {
+        dx = -(double) logical.width / PANGO_SCALE / 2;
+
+    } else if (it->anchor == BUBBLE_ANCHOR_END) {
+        dx = -(double) logical.width / PANGO_SCALE;
+    }
+
+    cairo_save(cr);
+    cairo_translate(cr, it->x, it->y);
+
+    if (it->rotate) {
+        cairo_rotate(cr, -M_PI / 2);
+    }
+
+    cairo_move_to(cr, dx,
+                  -(double) pango_layout_get_baseline(layout) / PANGO_SCALE);
+    cairo_set_source_rgba(cr, BUBBLE_R(it->fill) / 255.0,
+                          BUBBLE_G(it->fill) / 255.0,
+                          BUBBLE_B(it->fill) / 255.0,
+                          BUBBLE_A(it->fill) / 255.0);
+    pango_cairo_show_layout(cr, layout);
+    cairo_restore(cr);
 
     g_object_unref(layout);
 }
