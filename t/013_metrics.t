@@ -367,12 +367,6 @@ my ($estimate_mib, $prom_port, $prom_pid, $prom_dir);
     ok($estimate_mib && $estimate_mib > 40,
        "the slow chart's estimate: " . ($estimate_mib // '?') . " MiB");
 
-    my $s1 = scrape($ngx);
-    promtool_metrics_ok($s1->{text}, 'after renders and refusals');
-    my %d;
-    for my $k (keys %{ $s1->{v} }) {
-        $d{$k} = $s1->{v}{$k} - ($s0->{v}{$k} // 0);
-    }
     my %want = (
         'bubble_renders_total{format="png",outcome="ok"}' => 2,
         'bubble_renders_total{format="svg",outcome="ok"}' => 1,
@@ -384,6 +378,18 @@ my ($estimate_mib, $prom_port, $prom_pid, $prom_dir);
         'bubble_refusals_total{reason="limits"}' => 1,
         'bubble_refusals_total{reason="bad_input"}' => 3,
     );
+
+    # A request is counted in its log phase, which runs once the response
+    # has been sent: the scrape that follows at once (perhaps on the other
+    # worker) can come first, so wait up to 2 s for the counts to land.
+    my ($s1, %d);
+    wait_for(2, sub {
+        $s1 = scrape($ngx);
+        %d = map { $_ => $s1->{v}{$_} - ($s0->{v}{$_} // 0) }
+             keys %{ $s1->{v} };
+        return !grep { ($d{$_} // -1) != $want{$_} } keys %want;
+    });
+    promtool_metrics_ok($s1->{text}, 'after renders and refusals');
     for my $k (sort keys %want) {
         is($d{$k}, $want{$k}, "$k: +$want{$k}");
     }
@@ -732,7 +738,13 @@ SKIP: {
            ($ngx->http_request('GET', '/ready')->{status} // 0) == 200
        }), '/ready: 200 again once the renders end');
 
-    my $e = scrape($ngx);
+    # counted in the log phases, after the responses (see above)
+    my $e;
+    wait_for(2, sub {
+        $e = scrape($ngx);
+        return ($e->{v}{'bubble_renders_total{format="png",outcome="ok"}'}
+                // 0) >= 2;
+    });
     is($e->{v}{bubble_ready}, 1, 'bubble_ready 1');
     is($e->{v}{bubble_thread_queue_depth}, 0, 'queue empty');
     is($e->{v}{"bubble_worker_renders_in_flight{pid=\"$pid\"}"}, 0,
