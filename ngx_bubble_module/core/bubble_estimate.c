@@ -1,27 +1,28 @@
 /*
  * ngx_bubble core: the render memory estimate.
  *
- * A render's peak (bubble_render(): layout -> SVG -> librsvg -> cairo ->
+ * A render's peak (bubble_render(): layout -> SVG, or layout -> cairo ->
  * encoder) is the sum of:
  *
  *   model     the parsed columns: 8 bytes a number, 16 + length a string;
  *   layout    points (48 bytes a row) and the display list (items of
  *             sizeof(bubble_item_t), an array doubling from 256);
- *   svg       the SVG buffer: 1 KiB + 320 bytes an item + 6 x text (the
- *             bound bubble_svg.c allocates);
- *   rsvg      librsvg's tree: ~1.8 KB an element (DESIGN.md), text
- *             elements more (pango layouts);
+ *   svg       SVG only, the SVG buffer: 1 KiB + 320 bytes an item + 6 x
+ *             text (the bound bubble_svg.c allocates);
+ *   draw      PNG and PDF, bubble_draw.c: a buffer for the longest text
+ *             and one pango layout at a time;
  *   pixels    stride x height of ARGB32 for PNG, calloc()ed;
  *   encoder   PNG: the output buffer, a 16th of the canvas to start,
  *             doubled until it holds the PNG (estimated from the bubbles
  *             and their radius, at most the raw canvas), zlib's state;
- *             PDF: cairo's recorded operations and the output;
+ *             PDF: cairo's recorded operations and the output (no more
+ *             than the SVG of the same items);
  *   fixed     what any render allocates: cairo's and pango's per-render
  *             objects, glyph caches, malloc's slack.
  *
  * Every part is an upper bound, and they are added although some are
- * freed before others are allocated (the display list before librsvg
- * parses): the total is what admission reserves, so it errs high.  The
+ * freed before others are allocated (the pixels before a PNG's last
+ * copy): the total is what admission reserves, so it errs high.  The
  * constants come from tests/bench/calibrate_estimate.sh; docs/memory.md
  * has the table.
  */
@@ -44,9 +45,7 @@
 #define BUBBLE_EST_ITEM             sizeof(bubble_item_t)
 #define BUBBLE_EST_POINT            48       /* layout, a row */
 #define BUBBLE_EST_SVG_ITEM         320      /* bubble_svg.c's bound */
-#define BUBBLE_EST_SHAPE            2560     /* librsvg, a shape */
-#define BUBBLE_EST_TITLE            2304     /* librsvg, a <title> */
-#define BUBBLE_EST_TEXT             6144     /* librsvg + pango, a <text> */
+#define BUBBLE_EST_LAYOUT           (64 * 1024)    /* a pango layout */
 #define BUBBLE_EST_PDF_ELEMENT      1024     /* cairo-pdf, an element */
 #define BUBBLE_EST_PNG_STATE        (384 * 1024)   /* zlib, libpng rows */
 #define BUBBLE_EST_PNG_BASE         (256 * 1024)   /* PNG: grid, text */
@@ -71,7 +70,7 @@ bubble_estimate(const bubble_chart_t *chart, bubble_estimate_t *e)
 {
     size_t                  i, j, items, shapes, texts, titles, text_bytes;
     size_t                  rows, labels, pw, ph, stride, start, size;
-    size_t                  radius, png, raw;
+    size_t                  radius, png, raw, svg;
     const bubble_column_t  *c;
 
     rows = chart->nrows;
@@ -132,16 +131,19 @@ bubble_estimate(const bubble_chart_t *chart, bubble_estimate_t *e)
 
     /* the SVG buffer, as bubble_svg_write() sizes it */
 
-    e->svg = 1024 + items * BUBBLE_EST_SVG_ITEM + 6 * text_bytes;
+    svg = 1024 + items * BUBBLE_EST_SVG_ITEM + 6 * text_bytes;
 
-    e->rsvg = 0;
+    e->svg = 0;
+    e->draw = 0;
     e->pixels = 0;
     e->encoder = 0;
     e->fixed = BUBBLE_EST_FIXED;
 
-    if (chart->format != BUBBLE_FORMAT_SVG) {
-        e->rsvg = shapes * BUBBLE_EST_SHAPE + titles * BUBBLE_EST_TITLE
-                  + texts * BUBBLE_EST_TEXT + 2 * text_bytes;
+    if (chart->format == BUBBLE_FORMAT_SVG) {
+        e->svg = svg;
+
+    } else {
+        e->draw = text_bytes + BUBBLE_EST_LAYOUT;
     }
 
     switch (chart->format) {
@@ -191,14 +193,14 @@ bubble_estimate(const bubble_chart_t *chart, bubble_estimate_t *e)
         break;
 
     case BUBBLE_FORMAT_PDF:
-        e->encoder = e->elements * BUBBLE_EST_PDF_ELEMENT + e->svg;
+        e->encoder = e->elements * BUBBLE_EST_PDF_ELEMENT + svg;
         break;
 
     default: /* BUBBLE_FORMAT_SVG */
         break;
     }
 
-    e->total = e->model + e->layout + e->svg + e->rsvg + e->pixels
+    e->total = e->model + e->layout + e->svg + e->draw + e->pixels
                + e->encoder + e->fixed;
 
     /* after the render: the model and the points stay with the request */

@@ -16,13 +16,13 @@
 
 
 typedef struct {
-    size_t                   elements;      /* SVG elements, a count */
+    size_t                   elements;      /* items and tooltips, a count */
 
     /* bytes, the parts of the peak */
     size_t                   model;         /* the parsed spec */
     size_t                   layout;        /* display list, points */
-    size_t                   svg;           /* SVG text */
-    size_t                   rsvg;          /* librsvg's element tree */
+    size_t                   svg;           /* SVG text, 0 for PNG/PDF */
+    size_t                   draw;          /* text while drawing, PNG/PDF */
     size_t                   pixels;        /* ARGB32 canvas, 0 for SVG/PDF */
     size_t                   encoder;       /* PNG/PDF output and state */
     size_t                   fixed;         /* cairo, pango, zlib per render */

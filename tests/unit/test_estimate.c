@@ -16,6 +16,7 @@
 
 #include "bubble.h"
 #include "bubble_estimate.h"
+#include "bubble_layout.h"
 #include "arena.h"
 
 
@@ -68,14 +69,14 @@ test_pixels(void **state)
     assert_true(e2.total - e1.total >= 3 * e1.pixels);
 
     /* parts add up */
-    assert_int_equal(e2.total, e2.model + e2.layout + e2.svg + e2.rsvg
+    assert_int_equal(e2.total, e2.model + e2.layout + e2.svg + e2.draw
                                + e2.pixels + e2.encoder + e2.fixed);
 
     arena_destroy(a);
 }
 
 
-/* no canvas for SVG and PDF; SVG costs no librsvg tree either */
+/* no canvas for SVG and PDF; only SVG writes SVG, only PNG/PDF draw */
 
 static void
 test_formats(void **state)
@@ -95,9 +96,13 @@ test_formats(void **state)
     bubble_estimate(c, &pdf);
 
     assert_int_equal(svg.pixels, 0);
-    assert_int_equal(svg.rsvg, 0);
+    assert_int_equal(svg.draw, 0);
+    assert_true(svg.svg > 0);
     assert_int_equal(pdf.pixels, 0);
-    assert_true(pdf.rsvg > 0);
+    assert_int_equal(pdf.svg, 0);
+    assert_true(pdf.draw > 0);
+    assert_int_equal(png.svg, 0);
+    assert_true(png.draw > 0);
 
     assert_true(svg.total < pdf.total);
     assert_true(svg.total < png.total);
@@ -185,8 +190,9 @@ test_rows(void **state)
     assert_int_equal(e[1].elements - e[0].elements, 2000);
     assert_int_equal(e[2].elements - e[0].elements, 10000);
 
-    /* at least librsvg's ~1.8 KB an element (DESIGN.md) */
-    assert_true(e[0].total > 10000 * 1800);
+    /* a row: at least its point and its display-list item */
+    assert_true(e[0].layout >= 10000 * (48 + sizeof(bubble_item_t)));
+    assert_true(e[1].draw > e[0].draw);
 
     arena_destroy(a);
 }
