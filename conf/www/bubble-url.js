@@ -33,10 +33,13 @@ async function deflateRaw(bytes) {
 
 async function hmacSha256(secret, message) {
   const enc = new TextEncoder();
-  const key = await crypto.subtle.importKey(
+  // Node 18 (Debian 12's) has Web Crypto only as node:crypto's webcrypto
+  const subtle = globalThis.crypto?.subtle
+    ?? (await import('node:crypto')).webcrypto.subtle;
+  const key = await subtle.importKey(
     'raw', enc.encode(secret), { name: 'HMAC', hash: 'SHA-256' }, false,
     ['sign']);
-  return new Uint8Array(await crypto.subtle.sign('HMAC', key, message));
+  return new Uint8Array(await subtle.sign('HMAC', key, message));
 }
 
 export async function bubbleUrl(spec, opts = {}) {
