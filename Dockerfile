@@ -10,7 +10,7 @@
 # why this and not an nginx.org release built from source.
 #
 # Every build step is docker/build-module.sh, which CI runs natively
-# (`make docker-check`, part of `make test`).
+# (`make deploy-check`, part of `make test`).
 
 ARG DEBIAN_RELEASE=bookworm
 

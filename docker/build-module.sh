@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build ngx_http_bubble_module.so for one nginx binary, and prove it loads.
 #
-# The Dockerfile, the ingress-nginx init image and CI (`make docker-check`,
+# The Dockerfile, the ingress-nginx init image and CI (`make deploy-check`,
 # part of `make test`) all run this script, so a step that breaks here
 # breaks CI, not only a `docker build` nobody ran.
 #
@@ -29,7 +29,7 @@
 #   --bundle          copy every shared library the module needs (but libc)
 #                     into OUT/lib, set RPATH to $ORIGIN/lib, and copy the
 #                     fonts with a fonts.conf into OUT/fonts: for images
-#                     that lack cairo/librsvg/pango (ingress controllers)
+#                     that lack cairo/pango/harfbuzz (ingress controllers)
 #   --install-deps    apt-get (Debian) or apk (Alpine) what the build needs
 #   --deps-only       stop after --install-deps (a cached image layer)
 #   --print-deps      print the Debian build dependencies and stop
@@ -59,12 +59,17 @@ OUT=
 REPO="$(cd "$(dirname "$0")/.." && pwd)"
 JOBS="$(nproc 2>/dev/null || echo 2)"
 
-# what the build needs; `make deps` installs the same on CI
+# what the build needs: the -dev packages of what `config` probes (cairo,
+# pangocairo, harfbuzz, fontconfig, yajl; tests/deploy/check_dockerfiles.py
+# checks both lists against it), the fonts, patchelf for --bundle.  No
+# librsvg: the module draws PNG and PDF with cairo and pango itself
+# (core/bubble_draw.c); only the unit tests use librsvg (`make deps`).
 DEBIAN_BUILD_DEPS="build-essential pkg-config nginx nginx-dev libpcre2-dev
-    libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev libpango1.0-dev
-    libyajl-dev fontconfig fonts-dejavu-core fonts-noto-cjk patchelf"
+    libssl-dev zlib1g-dev libcairo2-dev libpango1.0-dev libharfbuzz-dev
+    libfontconfig-dev libyajl-dev fontconfig fonts-dejavu-core fonts-noto-cjk
+    patchelf"
 ALPINE_BUILD_DEPS="bash build-base linux-headers pkgconf pcre2-dev
-    openssl-dev zlib-dev cairo-dev librsvg-dev pango-dev fontconfig-dev
+    openssl-dev zlib-dev cairo-dev pango-dev harfbuzz-dev fontconfig-dev
     yajl-dev fontconfig font-dejavu font-noto-cjk patchelf tar patch curl"
 
 die() { echo "build-module.sh: $*" >&2; exit 1; }

@@ -6,7 +6,11 @@ calls is in the repository, executable and run by CI's native test
 (test_native.py), every RUN passes shellcheck as the /bin/sh script
 Docker hands it, and the runtime stage is non-root with a HEALTHCHECK on
 a location of its nginx.conf and EXPOSEs exactly the ports nginx listens
-on.  The shell scripts themselves go through shellcheck too.
+on.  The shell scripts themselves go through shellcheck too.  The build
+dependencies (build-module.sh's Debian and Alpine lists, and the build
+stages docs/deploy.md shows) install the -dev package of every library
+`config` probes, and nothing installs librsvg, which the module does not
+link (tests/unit/test_draw.c alone uses it).
 
     tests/deploy/check_dockerfiles.py
 """
@@ -137,6 +141,80 @@ def check(rel, runtime_checks):
     return stages, copies_into
 
 
+# Alpine's -dev package for each library `config` probes by pkg-config name
+# (a library added to config without one here fails the check, on purpose)
+ALPINE_DEV = {"cairo": "cairo-dev", "pangocairo": "pango-dev",
+              "harfbuzz": "harfbuzz-dev", "fontconfig": "fontconfig-dev",
+              "yajl": "yajl-dev"}
+
+
+def shell_words(text, var):
+    """The words of VAR="..." in a shell script."""
+    m = re.search(r'^%s="([^"]*)"' % var, text, re.M)
+    return m.group(1).split() if m else []
+
+
+def installs(text):
+    """The packages of every apt-get/apk install in a shell or Dockerfile
+    text, a list for each (continuations joined; flags, pins dropped)."""
+    out = []
+    for line in re.sub(r"\\\n", " ", text).splitlines():
+        for m in re.finditer(r"(?:apt-get|apk)\s+(?:install|add)\b([^;&|]*)",
+                             line):
+            pkgs = [w.split("=")[0] for w in m.group(1).split()
+                    if not w.startswith(("-", "$")) and w not in ("\\",)]
+            out.append(pkgs)
+    return out
+
+
+def check_build_deps():
+    probed = dl.config_libraries()
+    t.ok(len(probed) >= 5, "config probes its libraries (%s)"
+         % ", ".join(n for n, _, _ in probed))
+    script = os.path.join(dl.ROOT, "docker", "build-module.sh")
+    with open(script) as fh:
+        text = fh.read()
+    r = subprocess.run([script, "--print-deps"], capture_output=True,
+                       text=True)
+    deb = r.stdout.split()
+    alpine = shell_words(text, "ALPINE_BUILD_DEPS")
+    t.ok(r.returncode == 0 and deb and alpine,
+         "build-module.sh --print-deps and ALPINE_BUILD_DEPS list packages")
+    for name, pkg, _ in probed:
+        t.ok(pkg in deb, "build-module.sh installs %s on Debian (config "
+             "probes %s)" % (pkg, name), " ".join(deb))
+        apk = ALPINE_DEV.get(name)
+        t.ok(apk in alpine, "build-module.sh installs %s on Alpine (config "
+             "probes %s)" % (apk, name), " ".join(alpine))
+    for what, pkgs in (("Debian", deb), ("Alpine", alpine)):
+        t.ok(not any("rsvg" in p for p in pkgs), "build-module.sh installs "
+             "no librsvg on %s (the module does not link it)" % what,
+             " ".join(p for p in pkgs if "rsvg" in p))
+
+    # the build stages docs/deploy.md tells people to write
+    with open(os.path.join(dl.ROOT, "docs", "deploy.md")) as fh:
+        doc = fh.read()
+    blocks = "\n".join(re.findall(r"^```[a-z]*\n(.*?)^```", doc,
+                                   re.S | re.M))
+    found = installs(blocks)
+    t.ok(found, "docs/deploy.md shows package installs (%d)" % len(found))
+    for pkgs in found:
+        if "build-essential" in pkgs:
+            missing = [p for _, p, _ in probed if p not in pkgs]
+            t.ok(not missing, "docs/deploy.md build stage (%s ...) installs "
+                 "the -dev package of every library config probes"
+                 % " ".join(pkgs[:3]), "missing: %s" % missing)
+        t.ok(not any("rsvg" in p for p in pkgs), "docs/deploy.md install "
+             "of %s ... names no librsvg" % " ".join(pkgs[:3]),
+             " ".join(pkgs))
+    for rel in ("Dockerfile", "conf/ingress-nginx/Dockerfile",
+                "docker/install-runtime.sh"):
+        with open(os.path.join(dl.ROOT, rel)) as fh:
+            body = "\n".join(l for l in fh.read().splitlines()
+                             if not l.lstrip().startswith("#"))
+        t.ok("rsvg" not in body, "%s installs no librsvg" % rel)
+
+
 def run_cmds(stage):
     return " ".join(rest for _, w, rest in stage["ins"] if w == "RUN")
 
@@ -229,6 +307,9 @@ def main():
         user = last(final, "USER")
         t.ok(user and user not in ("0", "root"),
              "the init container runs as non-root (%s)" % user)
+
+    # -- the build dependencies ----------------------------------------------
+    check_build_deps()
 
     # -- the scripts ---------------------------------------------------------
     scripts = ["docker/build-module.sh", "docker/install-runtime.sh",

@@ -1,7 +1,8 @@
 """Helpers for the deployment checks: an nginx.conf parser, the module's
-directive and variable names read from its C tables, `nginx -t` with the
-built module, and a pass/fail counter that prints the closing line
-"deploy: N passed, N failed"."""
+directive and variable names read from its C tables, the libraries
+`config` probes and those a built module really links (DT_NEEDED, ldd),
+`nginx -t` with the built module, and a pass/fail counter that prints the
+closing line "deploy: N passed, N failed"."""
 
 import os
 import re
@@ -208,6 +209,65 @@ def module_variables():
                              r"ngx_http_null_variable", src, re.S):
             names.update(re.findall(r'ngx_string\("([a-z_0-9]+)"\)', m.group(1)))
     return names
+
+
+# -- the libraries: what `config` probes, what a module links -------------
+
+def config_libraries():
+    """[(name, Debian -dev package, -l library)] of every library the addon
+    script `config` probes: its `bubble_pkg_config NAME PACKAGE` lines
+    (the library is the first -l of `pkg-config --libs NAME`) and the yajl
+    feature test (ngx_feature_libs, and the package its error names)."""
+    with open(os.path.join(ROOT, "config")) as fh:
+        text = fh.read()
+    out = []
+    for name, pkg in re.findall(r"^bubble_pkg_config\s+(\S+)\s+(\S+)\s*$",
+                                text, re.M):
+        r = subprocess.run(["pkg-config", "--libs-only-l", name],
+                           capture_output=True, text=True)
+        libs = re.findall(r"-l(\S+)", r.stdout)
+        out.append((name, pkg, libs[0] if libs else None))
+    m = re.search(r'ngx_feature_libs="-l(\w+)"(.*?)install the Debian '
+                  r'package (\S+?)"', text, re.S)
+    if m:
+        out.append((m.group(1), m.group(3), m.group(1)))
+    return out
+
+
+# what build-module.sh's is_libc() leaves out of runtime-debs and the bundle
+LIBC = ("libc.so", "libm.so", "libdl.so", "libpthread.so", "librt.so",
+        "ld-linux", "libc.musl", "ld-musl", "linux-vdso", "libresolv.so")
+
+
+def is_libc(soname):
+    return soname.startswith(LIBC)
+
+
+def needed_libs(so):
+    """The DT_NEEDED sonames of a shared object, in order (readelf -d)."""
+    r = subprocess.run(["readelf", "-d", so], capture_output=True, text=True)
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]",
+                      r.stdout)
+
+
+def resolved_libs(so):
+    """{soname: path} of every library the loader resolves for so (ldd):
+    its NEEDED entries and all of theirs."""
+    r = subprocess.run(["ldd", so], capture_output=True, text=True)
+    return dict(re.findall(r"^\s*(\S+) => (/\S+)", r.stdout, re.M))
+
+
+def deb_package(path):
+    """The Debian package that ships the library at path, or None.  dpkg
+    knows one spelling of a path (merged /usr: /lib or /usr/lib, the link
+    or its target), so ask for each, as build-module.sh does."""
+    for p in (path, os.path.realpath(path)):
+        for f in (p, p[4:] if p.startswith("/usr/") else "/usr" + p):
+            r = subprocess.run(["dpkg-query", "-S", f], capture_output=True,
+                               text=True)
+            if r.returncode == 0 and r.stdout.strip():
+                return r.stdout.splitlines()[0].split(":")[0]
+    return None
 
 
 # -- nginx -t ----------------------------------------------------------------

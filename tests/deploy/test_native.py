@@ -3,19 +3,22 @@
 natively, so that CI catches a broken step without a Docker engine:
 
  1. docker/build-module.sh (the Dockerfile's build stage, Debian mode)
-    builds a module that /usr/sbin/nginx loads, and records the nginx
-    package version and library packages the runtime stage installs;
+    builds a module that /usr/sbin/nginx loads, links every library
+    `config` probes and not librsvg, and records the nginx package version
+    and exactly the packages of its NEEDED libraries, which the runtime
+    stage installs;
  2. docker/install-runtime.sh's package list exists in the archive;
  3. nginx runs the image's own docker/nginx.conf as a non-root user
     (as in the container; only /tmp, ports and the module path moved) and
     answers /healthz, /ready, /chart.png and /metrics;
  4. build-module.sh --mode compat --bundle (the ingress-nginx init image's
-    build) yields a module whose libraries resolve inside the bundle, and
-    refuses a target of another version or without --with-compat;
+    build) yields a module whose libraries resolve inside the bundle, a
+    bundle of exactly what it loads (no librsvg), and refuses a target of
+    another version or without --with-compat;
  5. init_module.sh copies the bundle to a modules mount, and nginx runs the
     ingress-nginx snippets of conf/ingress-nginx/ (main-snippet before
     events, http-snippet, the Ingress's server-snippet) and renders a CJK
-    chart with the bundle's libraries and fonts.
+    chart with every NEEDED library and the fonts mapped from the bundle.
 
     tests/deploy/test_native.py     (root or not; about 2-3 minutes)
 """
@@ -139,6 +142,34 @@ def shared_to_nobody(path):
         os.chown(path, nobody.pw_uid, nobody.pw_gid)
 
 
+def is_rsvg(soname_or_package):
+    return soname_or_package.startswith("librsvg")
+
+
+def check_linked(so, what):
+    """What the module links, from its own DT_NEEDED entries (so the lists
+    checked here follow the build): every library `config` probes, and no
+    librsvg, neither NEEDED nor loaded through another library (PNG and
+    PDF are drawn with cairo and pango, core/bubble_draw.c; librsvg is for
+    tests/unit/test_draw.c only).  Returns the NEEDED sonames but libc's."""
+    needed = dl.needed_libs(so)
+    t.ok(needed, "%s: readelf -d lists its NEEDED libraries" % what)
+    probed = dl.config_libraries()
+    t.ok(len(probed) >= 5, "config probes cairo, pangocairo, harfbuzz, "
+         "fontconfig, yajl (%s)" % ", ".join(n for n, _, _ in probed))
+    for name, _, lib in probed:
+        t.ok(lib and any(n.startswith("lib%s.so" % lib) for n in needed),
+             "%s links lib%s (config probes %s)" % (what, lib, name),
+             "NEEDED: %s" % " ".join(needed))
+    t.ok(not any(is_rsvg(n) for n in needed),
+         "%s does not need librsvg" % what, "NEEDED: %s" % " ".join(needed))
+    loaded = dl.resolved_libs(so)
+    t.ok(loaded and not any(is_rsvg(n) for n in loaded),
+         "nor does any of the %d libraries it loads" % len(loaded),
+         " ".join(sorted(loaded)))
+    return [n for n in needed if not dl.is_libc(n)]
+
+
 def step_build_debian(work):
     out = os.path.join(work, "deb")
     r = run([BUILD_SCRIPT, "--out", out, "--work", os.path.join(work, "w-deb")])
@@ -159,8 +190,19 @@ def step_build_debian(work):
              "nginx package, %s" % deb)
     with open(os.path.join(out, "runtime-debs")) as fh:
         debs = fh.read().split()
-    for need in ("libcairo2", "librsvg2-2", "libyajl2", "libpango-1.0-0"):
-        t.ok(need in debs, "runtime-debs names %s" % need, str(debs))
+    libs = check_linked(so, "the Debian-mode module")
+    loaded = dl.resolved_libs(so)
+    want = set()
+    for lib in libs:
+        pkg = dl.deb_package(loaded[lib]) if lib in loaded else None
+        t.ok(pkg and pkg in debs, "runtime-debs names %s, which ships its "
+             "NEEDED %s" % (pkg, lib), "%s => %s; %s"
+             % (lib, loaded.get(lib), debs))
+        want.add(pkg)
+    t.ok(set(debs) == want, "runtime-debs is exactly those %d packages"
+         % len(want), "extra: %s" % sorted(set(debs) - want))
+    t.ok(not any(is_rsvg(d) for d in debs),
+         "the runtime image installs no librsvg package", str(debs))
     return out
 
 
@@ -263,12 +305,17 @@ def step_build_bundle(work):
     rpath = run(["readelf", "-d", so]).stdout
     t.ok("(RPATH)" in rpath and "[$ORIGIN/lib]" in rpath,
          "the module's RPATH is $ORIGIN/lib")
-    ldd = run(["ldd", so]).stdout
-    libs = dict(re.findall(r"^\s*(\S+) => (\S+)", ldd, re.M))
-    for lib in ("libcairo.so.2", "librsvg-2.so.2", "libpango-1.0.so.0",
-                "libfontconfig.so.1", "libyajl.so.2"):
+    needed = check_linked(so, "the bundled module")
+    libs = dl.resolved_libs(so)
+    for lib in needed:
         t.ok(libs.get(lib, "").startswith(out + "/lib/"),
              "%s resolves inside the bundle" % lib, libs.get(lib, "missing"))
+    closure = {n for n in libs if not dl.is_libc(n)}
+    bundled = set(os.listdir(os.path.join(out, "lib")))
+    t.ok(bundled == closure, "the bundle's lib/ is exactly what the module "
+         "loads but libc (%d libraries)" % len(bundled),
+         "extra: %s, missing: %s" % (sorted(bundled - closure),
+                                     sorted(closure - bundled)))
     fonts = os.listdir(os.path.join(out, "fonts"))
     t.ok("fonts.conf" in fonts and any("CJK" in f for f in fonts)
          and any("DejaVuSans" in f for f in fonts),
@@ -375,8 +422,21 @@ http {
                     maps += fh.read()
             except OSError:
                 pass
-        t.ok(mount + "/bubble/lib/libcairo.so.2" in maps,
-             "a worker mapped cairo from the bundle, not the system")
+        # A soname nginx itself links (zlib, libcrypto) is already loaded
+        # when load_module runs, and the loader shares it; every other
+        # library the module needs must come from the bundle.
+        so = os.path.join(mount, "bubble", "ngx_http_bubble_module.so")
+        needed = [n for n in dl.needed_libs(so) if not dl.is_libc(n)]
+        nginx_own = set(dl.resolved_libs(dl.NGINX))
+        own = [n for n in needed if n in nginx_own]
+        unmapped = [n for n in needed if n not in nginx_own
+                    and mount + "/bubble/lib/" + n not in maps]
+        t.ok(len(own) < len(needed) and not unmapped,
+             "a worker mapped each of the module's %d NEEDED libraries but "
+             "nginx's own (%s) from the bundle, not the system: cairo, "
+             "pango, harfbuzz, ..." % (len(needed) - len(own),
+                                       " ".join(own) or "none"),
+             "not from the bundle: %s" % unmapped)
         t.ok(re.search(re.escape(mount) + r"/bubble/fonts/\S*CJK", maps),
              "a worker mapped the CJK font from the bundle (fonts.conf via "
              "env FONTCONFIG_FILE)")
