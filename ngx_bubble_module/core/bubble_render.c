@@ -4,6 +4,7 @@
  */
 
 #include <stdio.h>
+#include <string.h>
 
 #include <cairo.h>
 #include <fontconfig/fontconfig.h>
@@ -12,6 +13,9 @@
 
 #include "bubble.h"
 #include "bubble_layout.h"
+
+
+static void bubble_renderer_font(char *buf, size_t size, const char *family);
 
 
 int
@@ -64,20 +68,72 @@ bubble_render(bubble_allocator_t *a, bubble_chart_t *chart,
 
 /*
  * What draws the bytes: part of every ETag, so a library or font upgrade
- * that changes pixels also changes the tag.
+ * that changes pixels also changes the tag.  The fonts are named by the
+ * file fontconfig picks for the default family and the CJK fallback, and
+ * that file's font revision (FC_FONTVERSION, the 'head' table's).
+ * Computed once, by bubble_warm_up() in each worker before it serves.
  */
 
 const char *
 bubble_renderer_id(void)
 {
-    static char  id[160];
+    int           n;
+    static char   id[512];
 
     if (id[0] == '\0') {
-        snprintf(id, sizeof(id), "ngx_bubble/%s cairo/%s pango/%s "
-                 "harfbuzz/%s fontconfig/%d", BUBBLE_VERSION,
-                 cairo_version_string(), pango_version_string(),
-                 hb_version_string(), FcGetVersion());
+        n = snprintf(id, sizeof(id), "ngx_bubble/%s cairo/%s pango/%s "
+                     "harfbuzz/%s fontconfig/%d", BUBBLE_VERSION,
+                     cairo_version_string(), pango_version_string(),
+                     hb_version_string(), FcGetVersion());
+
+        bubble_renderer_font(id + n, sizeof(id) - n, BUBBLE_FONT_FAMILY);
+        n += strlen(id + n);
+        bubble_renderer_font(id + n, sizeof(id) - n, BUBBLE_FONT_FALLBACK);
     }
 
     return id;
+}
+
+
+/* " font/DejaVuSans.ttf@0x2250c": the file and revision of a family */
+
+static void
+bubble_renderer_font(char *buf, size_t size, const char *family)
+{
+    int          version;
+    FcChar8     *file;
+    FcResult     result;
+    FcPattern   *pat, *match;
+    const char  *base;
+
+    snprintf(buf, size, " font/none");
+
+    pat = FcNameParse((const FcChar8 *) family);
+    if (pat == NULL) {
+        return;
+    }
+
+    FcConfigSubstitute(NULL, pat, FcMatchPattern);
+    FcDefaultSubstitute(pat);
+
+    match = FcFontMatch(NULL, pat, &result);
+    FcPatternDestroy(pat);
+
+    if (match == NULL) {
+        return;
+    }
+
+    if (FcPatternGetString(match, FC_FILE, 0, &file) == FcResultMatch) {
+        if (FcPatternGetInteger(match, FC_FONTVERSION, 0, &version)
+            != FcResultMatch)
+        {
+            version = 0;
+        }
+
+        base = strrchr((const char *) file, '/');
+        snprintf(buf, size, " font/%s@%#x",
+                 base ? base + 1 : (const char *) file, version);
+    }
+
+    FcPatternDestroy(match);
 }

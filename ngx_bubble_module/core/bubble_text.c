@@ -254,4 +254,7 @@ bubble_warm_up(void)
     /* loads fontconfig's cache and the default fonts, once per process */
     bubble_text_measure(BUBBLE_FONT_FAMILY, 11, 0, "0123456789", 10, &m);
     bubble_text_measure(BUBBLE_FONT_FAMILY, 11, 1, "Ag", 2, &m);
+
+    /* fonts looked up once, before any request asks for an ETag */
+    (void) bubble_renderer_id();
 }
