@@ -15,6 +15,23 @@
 #if (NGX_THREADS)
 
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
+
+/*
+ * Render threads give way to the event loops: a pool thread takes this
+ * niceness (Linux: per thread) before its first render, so a worker
+ * waking for a cheap request (a cached chart, the status page) preempts
+ * a render at once instead of queueing for the core behind it.  Raising
+ * niceness needs no privilege but lowering it does, so the thread keeps
+ * it: give renders a thread_pool of their own.
+ */
+#define NGX_HTTP_BUBBLE_RENDER_NICE  10
+
+static __thread ngx_uint_t  ngx_http_bubble_thread_niced;
+
+
 typedef struct {
     ngx_http_bubble_ctx_t    *ctx;
     ngx_atomic_t             *queued;   /* the worker's slot, or NULL */
@@ -22,6 +39,7 @@ typedef struct {
 
 
 static void ngx_http_bubble_thread_handler(void *data, ngx_log_t *log);
+static void ngx_http_bubble_thread_nice(ngx_log_t *log);
 static void ngx_http_bubble_thread_event_handler(ngx_event_t *ev);
 
 
@@ -87,11 +105,44 @@ ngx_http_bubble_thread_handler(void *data, ngx_log_t *log)
 
     ngx_log_debug0(NGX_LOG_DEBUG_HTTP, log, 0, "bubble render thread");
 
+    if (!ngx_http_bubble_thread_niced) {
+        ngx_http_bubble_thread_niced = 1;
+        ngx_http_bubble_thread_nice(log);
+    }
+
     if (tctx->queued) {
         (void) ngx_atomic_fetch_add(tctx->queued, -1);
     }
 
     ngx_http_bubble_render(tctx->ctx);
+}
+
+
+static void
+ngx_http_bubble_thread_nice(ngx_log_t *log)
+{
+#if (NGX_LINUX)
+    int    nice;
+    id_t   tid;
+
+    tid = (id_t) syscall(SYS_gettid);
+
+    /* never lower it: worker_priority may already be nicer */
+    ngx_set_errno(0);
+    nice = getpriority(PRIO_PROCESS, tid);
+
+    if ((nice == -1 && ngx_errno != 0)
+        || nice >= NGX_HTTP_BUBBLE_RENDER_NICE)
+    {
+        return;
+    }
+
+    if (setpriority(PRIO_PROCESS, tid, NGX_HTTP_BUBBLE_RENDER_NICE) == -1) {
+        ngx_log_error(NGX_LOG_WARN, log, ngx_errno,
+                      "setpriority(%d) of a render thread failed",
+                      NGX_HTTP_BUBBLE_RENDER_NICE);
+    }
+#endif
 }
 
 

@@ -16,7 +16,33 @@ use BubbleTest;
 require_module();
 
 my $w1 = bench_spec('w1');
-my $w3 = bench_spec('w3');
+
+# heavy: W3's 5000 rows four times over at 1600 x 1200 @2, about 1 s of
+# drawing (W3 itself is ~0.3 s since PNGs are drawn without librsvg)
+my $w3 = do {
+    my $s = json_decode(bench_spec('w3'));
+    my $d = $s->{data};
+    $s->{data} = ref $d eq 'HASH'
+        ? { map { ($_ => [ (@{ $d->{$_} }) x 4 ]) } keys %$d }
+        : [ (@$d) x 4 ];
+    json_encode($s);
+};
+
+# the niceness of each thread of a process: { TID => nice }
+sub thread_nices {
+    my ($pid) = @_;
+    my %nice;
+    for my $stat (glob "/proc/$pid/task/*/stat") {
+        my ($tid) = $stat =~ m{/task/(\d+)/};
+        open(my $fh, '<', $stat) or next;
+        my $line = <$fh>;
+        close $fh;
+        # fields after the ")" of the command: state is 3, nice is 19
+        my @f = split ' ', substr($line, rindex($line, ')') + 2);
+        $nice{$tid} = $f[16];
+    }
+    return \%nice;
+}
 
 # Open one connection per request, send them all, then read all responses
 # as they come.  Returns the parsed responses in request order, each with
@@ -111,6 +137,15 @@ my $location = q{
     is(scalar(grep { $_->{status} == 200 && png_info($_->{body})->{valid} } @res),
        8, '8 concurrent threaded W1 renders: all 200 with valid PNGs');
 
+    # render threads run at nice 10, the event loops (main threads) at 0
+    for my $pid ($ngx->worker_pids) {
+        my $n = thread_nices($pid);
+        my @others = map { $n->{$_} } grep { $_ != $pid } sort keys %$n;
+        is($n->{$pid}, 0, "worker $pid: the event loop at nice 0");
+        ok(@others && !grep({ $_ != 10 } @others),
+           "worker $pid: its render threads at nice 10 (@others)");
+    }
+
     my $bad = post_chart('/chart.png', '{"data":[{"x":1,"y":"a"}]}');
     json_error_ok($bad, 400, 'invalid_spec', 'bad spec in a pool location (refused before posting)');
 
@@ -119,7 +154,7 @@ my $location = q{
 
 # --- the event loop stays free during a heavy render ----------------------
 #
-# One worker, one render thread.  A heavy W3 render (~1 s) starts, then a
+# One worker, one render thread.  A heavy render (~1 s) starts, then a
 # cheap request arrives on the same worker.  Through the pool the cheap one
 # is answered long before the render ends; inline it has to wait for it.
 
