@@ -890,6 +890,21 @@ for my $c (@cases) {
         or diag('status: ' . ($r->{status} // 'none'));
 }
 
+{
+    # a label format whose 31-byte labels end in half a "€": pango was
+    # handed malformed UTF-8 and wrote a warning to error.log a request
+    # (found by tests/fuzz/fuzz_render)
+    my $spec = '{"width":200,"height":150,"x":{"labels":"%20f\\u20ac'
+        . '\\u20ac\\u20ac\\u20ac\\u20ac"},'
+        . '"data":[{"x":10,"y":2},{"x":963,"y":3}]}';
+    for my $fmt (qw(png pdf svg)) {
+        my $r = post_chart("/chart.$fmt", $spec);
+        is($r->{status}, 200, "labels cut in a character: $fmt renders");
+    }
+    unlike(error_log_content($ngx), qr/Pango|Invalid UTF-8/,
+           'and nothing in error.log from pango');
+}
+
 my $r = post_chart('/chart.png', small());
 is($r->{status}, 200, 'after every malformed case, a small spec renders');
 

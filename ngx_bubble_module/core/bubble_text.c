@@ -133,11 +133,59 @@ bubble_text_descent(const char *family, double size, int bold)
 }
 
 
+/*
+ * Text as an SVG renderer shows it, into buf (at least len bytes): the
+ * characters XML drops are dropped (bubble_xml_char, as bubble_svg.c
+ * drops them), so pango never sees malformed UTF-8; with collapse, also
+ * xml:space="default" whitespace: newlines removed, tabs as spaces, runs
+ * of spaces as one, none at either end.  Returns the length.
+ */
+
+static size_t
+bubble_text_xml(const u_char *s, size_t len, char *buf, int collapse)
+{
+    int     keep;
+    size_t  i, n, out;
+
+    out = 0;
+
+    for (i = 0; i < len; i += n) {
+        n = bubble_xml_char(s + i, len - i, &keep);
+
+        if (!keep) {
+            continue;
+        }
+
+        if (collapse && s[i] == '\n') {
+            continue;
+        }
+
+        if (collapse && (s[i] == ' ' || s[i] == '\t')) {
+            if (out && buf[out - 1] != ' ') {
+                buf[out++] = ' ';
+            }
+
+            continue;
+        }
+
+        memcpy(buf + out, s + i, n);
+        out += n;
+    }
+
+    if (collapse && out && buf[out - 1] == ' ') {
+        out--;
+    }
+
+    return out;
+}
+
+
 void
 bubble_text_measure(const char *family, double size, int bold,
     const char *text, size_t len, bubble_text_metrics_t *m)
 {
     int              baseline;
+    char            *clean, small[256];
     PangoLayout     *layout;
     PangoRectangle   ink, logical;
 
@@ -147,7 +195,15 @@ bubble_text_measure(const char *family, double size, int bold,
         return;
     }
 
-    layout = bubble_text_layout(family, size, bold, text, len);
+    /* what bubble_text_draw() and an SVG viewer would show */
+    clean = (len <= sizeof(small)) ? small : g_malloc(len);
+    len = bubble_text_xml((const u_char *) text, len, clean, 0);
+
+    layout = bubble_text_layout(family, size, bold, clean, len);
+
+    if (clean != small) {
+        g_free(clean);
+    }
 
     pango_layout_get_extents(layout, &ink, &logical);
     baseline = pango_layout_get_baseline(layout);
@@ -176,40 +232,13 @@ void
 bubble_text_draw(cairo_t *cr, const char *family, const bubble_item_t *it,
     char *buf)
 {
-    int              keep;
-    size_t           i, n, len;
+    size_t           len;
     double           dx;
-    const u_char    *s;
     PangoLayout     *layout;
     PangoRectangle   logical;
 
-    s = (const u_char *) it->text.data;
-    len = 0;
-
-    for (i = 0; i < it->text.len; i += n) {
-        n = bubble_xml_char(s + i, it->text.len - i, &keep);
-
-        if (!keep || s[i] == '\n') {
-            continue;
-        }
-
-        if (s[i] == ' ' || s[i] == '\t') {
-            if (len == 0 || buf[len - 1] == ' ') {
-                continue;
-            }
-
-            buf[len++] = ' ';
-            continue;
-        }
-
-        memcpy(buf + len, s + i, n);
-        len += n;
-    }
-
-    if (len && buf[len - 1] == ' ') {
-        len--;
-    }
-
+    len = bubble_text_xml((const u_char *) it->text.data, it->text.len, buf,
+                          1);
     if (len == 0) {
         return;
     }
