@@ -111,6 +111,8 @@ static void bubble_layout_theme(bubble_layout_ctx_t *ctx);
 static int bubble_layout_points(bubble_layout_ctx_t *ctx);
 static void bubble_layout_pscale(bubble_layout_ctx_t *ctx,
     bubble_pscale_t *ps, bubble_axis_t *axis, int column);
+static int bubble_format_label(char *buf, size_t size, const char *fmt,
+    double v);
 static void bubble_layout_size_scale(bubble_layout_ctx_t *ctx);
 static int bubble_layout_color_scale(bubble_layout_ctx_t *ctx);
 static bubble_rgba_t bubble_layout_gradient_of(bubble_layout_ctx_t *ctx,
@@ -1063,12 +1065,8 @@ bubble_layout_pscale(bubble_layout_ctx_t *ctx, bubble_pscale_t *ps,
 
         for (i = 0; i < n; i++) {
             ps->labels[i] = ps->buf + used;
-            /* the format was checked in bubble_spec.c: one %f/%e/%g */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-            used += snprintf(ps->buf + used, 32, axis->label_format.data,
-                             ob[i]) + 1;
-#pragma GCC diagnostic pop
+            used += bubble_format_label(ps->buf + used, 32,
+                                        axis->label_format.data, ob[i]) + 1;
             if (used > sizeof(ps->buf) - 32) {
                 used = sizeof(ps->buf) - 32;
             }
@@ -1119,6 +1117,110 @@ bubble_layout_pscale(bubble_layout_ctx_t *ctx, bubble_pscale_t *ps,
         ps->label_h = fmax(ps->label_h, m.height);
         ps->label_ascent = fmax(ps->label_ascent, m.ascent);
     }
+}
+
+
+/*
+ * A tick label from a user's format (checked in bubble_spec.c: one %f, %e
+ * or %g, flags "+- #0'", widths of two digits).  The "'" flag groups
+ * thousands with commas; glibc does that only in a locale that says so,
+ * and nginx runs in the C locale, so the digits are grouped here.
+ * Returns what snprintf() returns: the length, perhaps past size.
+ */
+
+static int
+bubble_format_label(char *buf, size_t size, const char *fmt, double v)
+{
+    int          n, digits, k;
+    char         spec[16], num[64], grouped[96];
+    size_t       len, out, i;
+    const char  *conv, *end, *p;
+
+    /* the conversion: the first '%' that is not "%%" */
+    for (conv = fmt; *conv; conv++) {
+        if (conv[0] == '%') {
+            if (conv[1] != '%') {
+                break;
+            }
+            conv++;
+        }
+    }
+
+    end = conv + 1 + strspn(conv + 1, "+- #0'.0123456789");
+
+    if (*conv == '\0' || memchr(conv, '\'', end - conv) == NULL
+        || (size_t) (end - conv) + 2 > sizeof(spec))
+    {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+        return snprintf(buf, size, fmt, v);
+#pragma GCC diagnostic pop
+    }
+
+    /* the conversion alone, without "'" */
+    len = 0;
+    for (p = conv; p <= end; p++) {
+        if (*p != '\'') {
+            spec[len++] = *p;
+        }
+    }
+    spec[len] = '\0';
+
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    n = snprintf(num, sizeof(num), spec, v);
+#pragma GCC diagnostic pop
+
+    if (n < 0 || (size_t) n >= sizeof(num)) {
+        return snprintf(buf, size, "%s", "");
+    }
+
+    /* "  -1234567.5" -> "  -1,234,567.5": the integer digits only */
+    i = strspn(num, " +-");
+    digits = (int) strspn(num + i, "0123456789");
+
+    out = 0;
+    memcpy(grouped, num, i);
+    out = i;
+
+    for (k = 0; k < digits; k++) {
+        if (k > 0 && (digits - k) % 3 == 0) {
+            grouped[out++] = ',';
+        }
+        grouped[out++] = num[i + k];
+    }
+
+    memcpy(grouped + out, num + i + digits, n - i - digits + 1);
+
+    /* the text around it, "%%" as "%" */
+    out = 0;
+    for (p = fmt; *p; p++) {
+        if (p == conv) {
+            for (i = 0; grouped[i]; i++) {
+                if (out + 1 < size) {
+                    buf[out] = grouped[i];
+                }
+                out++;
+            }
+            p = end;
+            continue;
+        }
+
+        if (p[0] == '%' && p[1] == '%') {
+            p++;
+        }
+
+        if (out + 1 < size) {
+            buf[out] = *p;
+        }
+        out++;
+    }
+
+    if (size) {
+        buf[out < size ? out : size - 1] = '\0';
+    }
+
+    return (int) out;
 }
 
 

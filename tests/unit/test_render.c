@@ -1197,6 +1197,39 @@ child_begin(unsigned seconds)
 }
 
 
+/* label formats: "'" groups thousands although nginx runs in the C locale */
+
+static void
+test_label_formats(void **state)
+{
+    fx_t             *fx = *state;
+    bubble_output_t   out;
+
+    render_ok(fx, "{\"width\":640,\"height\":480,"
+                  "\"data\":{\"x\":[0,5000000],\"y\":[-2500000,1]},"
+                  "\"x\":{\"labels\":\"$%'.0f\"},"
+                  "\"y\":{\"labels\":\"%'+.1f%%\"}}",
+              BUBBLE_FORMAT_SVG, &out);
+
+    /* x: 0, 1000000 ... 5000000 as extended breaks choose them */
+    assert_true(contains(&out, ">$1,000,000</text>"));
+    assert_true(contains(&out, ">$5,000,000</text>"));
+    assert_true(contains(&out, ">$0</text>"));
+    assert_false(contains(&out, ">$1000000<"));
+
+    /* y: the sign before the groups, the decimals and "%%" kept */
+    assert_true(contains(&out, ">-2,000,000.0%</text>"));
+    assert_true(contains(&out, ">+0.0%</text>"));
+
+    /* without "'" nothing is grouped */
+    render_ok(fx, "{\"width\":640,\"height\":480,"
+                  "\"data\":{\"x\":[0,5000000],\"y\":[1,2]},"
+                  "\"x\":{\"labels\":\"%.0f\"}}",
+              BUBBLE_FORMAT_SVG, &out);
+    assert_true(contains(&out, ">1000000</text>"));
+}
+
+
 static void
 test_render_allocation_failures(void **state)
 {
@@ -1321,6 +1354,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_cjk_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_themes_and_legends, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_label_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_allocation_failures,
                                         setup, teardown),
     };
