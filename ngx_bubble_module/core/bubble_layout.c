@@ -113,6 +113,8 @@ static void bubble_layout_pscale(bubble_layout_ctx_t *ctx,
     bubble_pscale_t *ps, bubble_axis_t *axis, int column);
 static int bubble_format_label(char *buf, size_t size, const char *fmt,
     double v);
+static const char *bubble_fit(bubble_layout_ctx_t *ctx, const char *s,
+    size_t *len, double size, double max_w);
 static void bubble_layout_size_scale(bubble_layout_ctx_t *ctx);
 static int bubble_layout_color_scale(bubble_layout_ctx_t *ctx);
 static bubble_rgba_t bubble_layout_gradient_of(bubble_layout_ctx_t *ctx,
@@ -161,7 +163,8 @@ bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
     double                 W, H, margin, left, right, top, bottom, lw, lh;
     double                 tick, x_axis_h, y_axis_w, px0, px1, py0, py1;
     double                 v, strip_h, spacing, cell_w, cell_h;
-    const char            *xtitle, *ytitle;
+    size_t                 len;
+    const char            *xtitle, *ytitle, *s;
     bubble_layout_ctx_t    ctx;
     bubble_text_metrics_t  m, title_m, sub_m, cap_m, xt_m, yt_m;
 
@@ -330,26 +333,49 @@ bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
         }
     }
 
-    /* axis titles, centred on the panel */
+    /*
+     * Axis titles, centred on the panel, and titles, left-aligned with
+     * it (plot.title.position "panel"): each shortened to what the page
+     * has room for (the heights above stay those of the whole text).
+     */
 
-    if (bubble_text(&ctx, (px0 + px1) / 2, bottom - xt_m.height + xt_m.ascent,
-                    xtitle, strlen(xtitle), ctx.base, ctx.theme.text,
-                    BUBBLE_ANCHOR_MIDDLE, 0, 0) != 0
-        || bubble_text(&ctx, left + yt_m.ascent, (py0 + py1) / 2,
-                       ytitle, strlen(ytitle), ctx.base, ctx.theme.text,
-                       BUBBLE_ANCHOR_MIDDLE, 1, 0) != 0)
+    len = strlen(xtitle);
+    s = bubble_fit(&ctx, xtitle, &len, ctx.base,
+                   2 * fmin((px0 + px1) / 2 - margin,
+                            W - margin - (px0 + px1) / 2));
+
+    if (s == NULL
+        || bubble_text(&ctx, (px0 + px1) / 2,
+                       bottom - xt_m.height + xt_m.ascent, s, len, ctx.base,
+                       ctx.theme.text, BUBBLE_ANCHOR_MIDDLE, 0, 0) != 0)
     {
         return -1;
     }
 
-    /* titles: left-aligned with the panel, as plot.title.position "panel" */
+    len = strlen(ytitle);
+    s = bubble_fit(&ctx, ytitle, &len, ctx.base,
+                   2 * fmin((py0 + py1) / 2 - margin,
+                            H - margin - (py0 + py1) / 2));
+
+    if (s == NULL
+        || bubble_text(&ctx, left + yt_m.ascent, (py0 + py1) / 2, s, len,
+                       ctx.base, ctx.theme.text, BUBBLE_ANCHOR_MIDDLE, 1, 0)
+           != 0)
+    {
+        return -1;
+    }
 
     v = margin;
 
     if (chart->title.data) {
-        if (bubble_text(&ctx, px0, v + title_m.ascent, chart->title.data,
-                        chart->title.len, ctx.base * 1.2, ctx.theme.text,
-                        BUBBLE_ANCHOR_START, 0, 0) != 0)
+        len = chart->title.len;
+        s = bubble_fit(&ctx, chart->title.data, &len, ctx.base * 1.2,
+                       W - margin - px0);
+
+        if (s == NULL
+            || bubble_text(&ctx, px0, v + title_m.ascent, s, len,
+                           ctx.base * 1.2, ctx.theme.text,
+                           BUBBLE_ANCHOR_START, 0, 0) != 0)
         {
             return -1;
         }
@@ -358,19 +384,27 @@ bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
     }
 
     if (chart->subtitle.data) {
-        if (bubble_text(&ctx, px0, v + sub_m.ascent, chart->subtitle.data,
-                        chart->subtitle.len, ctx.base, ctx.theme.text,
-                        BUBBLE_ANCHOR_START, 0, 0) != 0)
+        len = chart->subtitle.len;
+        s = bubble_fit(&ctx, chart->subtitle.data, &len, ctx.base,
+                       W - margin - px0);
+
+        if (s == NULL
+            || bubble_text(&ctx, px0, v + sub_m.ascent, s, len, ctx.base,
+                           ctx.theme.text, BUBBLE_ANCHOR_START, 0, 0) != 0)
         {
             return -1;
         }
     }
 
     if (chart->caption.data) {
-        if (bubble_text(&ctx, px1, H - margin - cap_m.height + cap_m.ascent,
-                        chart->caption.data, chart->caption.len,
-                        ctx.base * 0.8, ctx.theme.text, BUBBLE_ANCHOR_END,
-                        0, 0) != 0)
+        len = chart->caption.len;
+        s = bubble_fit(&ctx, chart->caption.data, &len, ctx.base * 0.8,
+                       px1 - margin);
+
+        if (s == NULL
+            || bubble_text(&ctx, px1, H - margin - cap_m.height + cap_m.ascent,
+                           s, len, ctx.base * 0.8, ctx.theme.text,
+                           BUBBLE_ANCHOR_END, 0, 0) != 0)
         {
             return -1;
         }
@@ -2264,6 +2298,74 @@ bubble_measure(bubble_layout_ctx_t *ctx, const char *s, size_t len,
 {
     bubble_text_measure(ctx->family, size, bold, s, len, m);
     return m->width;
+}
+
+
+/*
+ * Text that fits in max_w px: s itself, or its longest prefix of whole
+ * characters followed by an ellipsis (allocated).  ggplot2 lets a title
+ * run off the page; a cut glyph at the canvas edge looks like a bug, so
+ * titles are shortened instead.  NULL: out of memory (err is set).
+ */
+
+static const char *
+bubble_fit(bubble_layout_ctx_t *ctx, const char *s, size_t *len, double size,
+    double max_w)
+{
+    char                   *buf;
+    size_t                  lo, hi, mid, n;
+    bubble_text_metrics_t   m;
+
+    if (bubble_measure(ctx, s, *len, size, 0, &m) <= max_w) {
+        return s;
+    }
+
+    buf = bubble_alloc(ctx->alloc, *len + sizeof("\xe2\x80\xa6"));
+    if (buf == NULL) {
+        bubble_error_set(ctx->err, 500, "internal", "", "out of memory");
+        return NULL;
+    }
+
+    /* the longest prefix that fits with the ellipsis: binary search */
+    lo = 0;
+    hi = *len;
+
+    while (lo < hi) {
+        mid = (lo + hi + 1) / 2;
+
+        /* back to the start of a character */
+        for (n = mid; n > lo && n < *len && ((u_char) s[n] & 0xc0) == 0x80;
+             n--)
+        {
+            /* void */
+        }
+
+        if (n == lo) {
+            hi = mid - 1;
+            continue;
+        }
+
+        memcpy(buf, s, n);
+        memcpy(buf + n, "\xe2\x80\xa6", 3);          /* U+2026 */
+
+        if (bubble_measure(ctx, buf, n + 3, size, 0, &m) <= max_w) {
+            lo = n;
+
+        } else {
+            hi = n - 1;
+        }
+    }
+
+    /* trailing spaces before the ellipsis read as a gap */
+    while (lo > 0 && s[lo - 1] == ' ') {
+        lo--;
+    }
+
+    memcpy(buf, s, lo);
+    memcpy(buf + lo, "\xe2\x80\xa6", 3);
+    *len = lo + 3;
+
+    return buf;
 }
 
 

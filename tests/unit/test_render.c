@@ -33,6 +33,7 @@
 #include <glib.h>
 
 #include "bubble.h"
+#include "bubble_layout.h"
 #include "arena.h"
 
 
@@ -584,8 +585,8 @@ test_svg_escapes_user_text(void **state)
     fx_t             *fx = *state;
     bubble_output_t   out;
 
-    /* the title: in <title> and in a <text> */
-    render_ok(fx, "{\"width\":320,\"height\":240,"
+    /* the title: in <title> and in a <text> (wide enough to fit whole) */
+    render_ok(fx, "{\"width\":640,\"height\":240,"
                   "\"data\":{\"x\":[1,2,3],\"y\":[1,4,9]},"
                   "\"title\":\"" HOSTILE_JSON "\"}", BUBBLE_FORMAT_SVG, &out);
     assert_svg_ok(&out);
@@ -1197,6 +1198,55 @@ child_begin(unsigned seconds)
 }
 
 
+/* titles wider than the page are shortened with an ellipsis, not cut */
+
+static void
+test_long_titles(void **state)
+{
+    fx_t                   *fx = *state;
+    char                    spec[4096], title[1024];
+    double                  x;
+    const char             *p, *q;
+    bubble_output_t         out;
+    bubble_text_metrics_t   m;
+
+    memset(title, 0, sizeof(title));
+    for (size_t i = 0; i < 40; i++) {
+        strcat(title, "Lebenserwartung \u00e4 ");
+    }
+    strcat(title, "THE-END");
+
+    snprintf(spec, sizeof(spec), "{\"width\":400,\"height\":300,"
+             "\"title\":\"%s\",\"subtitle\":\"%s\",\"caption\":\"%s\","
+             "\"x\":{\"title\":\"%s\"},\"y\":{\"title\":\"%s\"},"
+             "\"data\":{\"x\":[1,2],\"y\":[3,4]}}",
+             title, title, title, title, title);
+
+    render_ok(fx, spec, BUBBLE_FORMAT_SVG, &out);
+    assert_svg_ok(&out);
+
+    /* five shortened texts; the whole title only in <title> */
+    assert_int_equal(count(&out, "\xe2\x80\xa6</text>"), 5);
+    assert_int_equal(count(&out, "THE-END"), 1);
+    assert_true(contains(&out, "THE-END</title>"));
+
+    /* the title (11 pt x 1.2 = 17.6 px): within the page, and not
+     * shortened more than it had to be */
+    p = strstr((const char *) out.data, "font-size=\"17.6\"");
+    assert_non_null(p);
+    x = strtod(strstr(p - 32, "x=\"") + 3, NULL);
+    p = strchr(p, '>') + 1;
+    q = strstr(p, "</text>");
+    assert_non_null(q);
+    bubble_text_measure("DejaVu Sans", 17.6, 0, p, q - p, &m);
+    assert_true(x + m.width <= 400 - 5.5 * 96 / 72);
+    assert_true(x + m.width > 400 - 5.5 * 96 / 72 - 40);
+
+    render_ok(fx, spec, BUBBLE_FORMAT_PNG, &out);
+    assert_png(&out, 400, 300);
+}
+
+
 /* label formats: "'" groups thousands although nginx runs in the C locale */
 
 static void
@@ -1355,6 +1405,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_themes_and_legends, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_label_formats, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_titles, setup, teardown),
         cmocka_unit_test_setup_teardown(test_render_allocation_failures,
                                         setup, teardown),
     };
