@@ -32,15 +32,29 @@
 static __thread ngx_uint_t  ngx_http_bubble_thread_niced;
 
 
+/*
+ * While a render is queued or running, the request has no timer of its
+ * own (the body is read, nothing is being sent), and a worker shutting
+ * down gracefully (nginx -s reload, quit) exits as soon as no
+ * non-cancelable timer is left: it left the request unanswered ("open
+ * socket left in connection", t/017).  The hold timer keeps it waiting
+ * for the render, however long it takes: it re-arms itself.
+ */
+#define NGX_HTTP_BUBBLE_HOLD  60000     /* ms */
+
+
 typedef struct {
+    ngx_http_request_t       *request;
     ngx_http_bubble_ctx_t    *ctx;
     ngx_atomic_t             *queued;   /* the worker's slot, or NULL */
+    ngx_event_t               hold;     /* non-cancelable, see above */
 } ngx_http_bubble_task_ctx_t;
 
 
 static void ngx_http_bubble_thread_handler(void *data, ngx_log_t *log);
 static void ngx_http_bubble_thread_nice(ngx_log_t *log);
 static void ngx_http_bubble_thread_event_handler(ngx_event_t *ev);
+static void ngx_http_bubble_thread_hold_handler(ngx_event_t *ev);
 
 
 ngx_int_t
@@ -64,6 +78,7 @@ ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     }
 
     tctx = task->ctx;
+    tctx->request = r;
     tctx->ctx = ctx;
 
     /* bubble_thread_queue_depth: counted before a thread can start it */
@@ -75,7 +90,7 @@ ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 
     task->handler = ngx_http_bubble_thread_handler;
     task->event.handler = ngx_http_bubble_thread_event_handler;
-    task->event.data = r;
+    task->event.data = task;
 
     if (ngx_thread_task_post(blcf->thread_pool, task) != NGX_OK) {
         if (tctx->queued) {
@@ -93,6 +108,11 @@ ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     r->main->blocked++;
     r->main->count++;
     r->aio = 1;
+
+    tctx->hold.handler = ngx_http_bubble_thread_hold_handler;
+    tctx->hold.data = r;
+    tctx->hold.log = r->connection->log;
+    ngx_add_timer(&tctx->hold, NGX_HTTP_BUBBLE_HOLD);
 
     return NGX_DONE;
 }
@@ -149,12 +169,20 @@ ngx_http_bubble_thread_nice(ngx_log_t *log)
 static void
 ngx_http_bubble_thread_event_handler(ngx_event_t *ev)
 {
-    ngx_connection_t       *c;
-    ngx_http_request_t     *r;
-    ngx_http_bubble_ctx_t  *ctx;
+    ngx_connection_t            *c;
+    ngx_thread_task_t           *task;
+    ngx_http_request_t          *r;
+    ngx_http_bubble_ctx_t       *ctx;
+    ngx_http_bubble_task_ctx_t  *tctx;
 
-    r = ev->data;
+    task = ev->data;
+    tctx = task->ctx;
+    r = tctx->request;
     c = r->connection;
+
+    if (tctx->hold.timer_set) {
+        ngx_del_timer(&tctx->hold);
+    }
 
     ngx_http_set_log_request(c->log, r);
 
@@ -172,6 +200,14 @@ ngx_http_bubble_thread_event_handler(ngx_event_t *ev)
     }
 
     ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_bubble_thread_hold_handler(ngx_event_t *ev)
+{
+    /* still rendering: keep an exiting worker waiting */
+    ngx_add_timer(ev, NGX_HTTP_BUBBLE_HOLD);
 }
 
 
