@@ -40,7 +40,7 @@ UNIT_BINS   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 # our SVG with librsvg to compare with our PNG).
 DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev \
-              libpango1.0-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
+              libpango1.0-dev libharfbuzz-dev libfontconfig-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
               fonts-noto-cjk curl perl python3 python3-jsonschema \
               prometheus chromium libnginx-mod-http-js poppler-utils $(R_PKGS)
 # the R client (clients/r/bubble.R) and its test, t/016_r_client.t
@@ -52,8 +52,12 @@ R_PKGS      = r-base-core r-cran-ggplot2 r-cran-jsonlite r-cran-curl \
 
 all: build
 
+# everything make run and make test need: DEPLOY_PKGS (tests/deploy/deploy.mk)
+# and FUZZ_PKGS (clang's libFuzzer for make fuzz-regress) included
+ALL_PKGS    = $(DEB_PKGS) $(DEPLOY_PKGS) $(FUZZ_PKGS)
+
 deps:
-	@missing=""; for p in $(DEB_PKGS); do \
+	@missing=""; for p in $(ALL_PKGS); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
 	        | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
@@ -87,7 +91,7 @@ $(MODULE): $(BUILD)/nginx/objs/Makefile $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS)
 build: $(MODULE)
 	@echo "built $(MODULE)"
 
-run: build stop
+run: deps build stop
 	@mkdir -p $(RUN_DIR)/logs $(RUN_DIR)/tmp
 	@# the playground's signed URLs: a random secret per run directory
 	@test -s $(RUN_DIR)/demo-secret || (umask 077; head -c 18 /dev/urandom \
@@ -217,7 +221,10 @@ bench-cache: build
 browser: build
 	BUILD=$(BUILD) SHOT_DIR=$(SHOT_DIR) tests/browser/run.sh
 
-test: deps schema unit integration oom browser deploy-check
+# about 12 minutes on 2 cores: the OOM flood and the soak are a minute and
+# two of it, the sanitizer build another two
+test: deps schema unit integration oom browser deploy-check fuzz-regress \
+      sanitize-short soak-short
 
 clean:
 	rm -rf $(BUILD)

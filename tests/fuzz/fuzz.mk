@@ -12,6 +12,7 @@
 # tests/fuzz/regressions/<target>/ once fixed, where fuzz-regress (part of
 # make test) replays it forever.
 
+FUZZ_PKGS      = clang libclang-rt-14-dev
 FUZZ_CC       ?= $(shell command -v clang-14 || command -v clang)
 FUZZ_SECONDS  ?= 60
 FUZZ_ARGS     ?=
