@@ -361,16 +361,19 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
 
     /*
      * glibc raises its mmap threshold after a large free (up to 32 MiB),
-     * after which freed pixel buffers stay in the heap.  Fixed values keep
-     * buffers over 256 KiB in their own mappings, returned on free; two
-     * arenas bound what render threads keep (measured in DESIGN.md:
-     * RssAnon 19.0 MB -> 5.4 MB over 150 renders).  Workers are forked,
-     * so MALLOC_* environment variables are not reliable: set them here.
-     * "bubble_malloc_tuning off" keeps glibc's defaults (docs/memory.md
-     * compares the two).
+     * after which freed pixel buffers stay in the heap for good.  A fixed
+     * 8 MiB keeps larger buffers in their own mappings, returned on free;
+     * smaller canvases (800 x 600 at scale 2 is 7.3 MiB) are reused from
+     * the heap under load, and malloc_trim(0) gives their pages back when
+     * the worker goes idle.  (256 KiB, the first setting, made every W1
+     * canvas fresh memory: page faults were 10% of its CPU.)  Two arenas
+     * bound what render threads keep.  docs/memory.md has the figures.
+     * Workers are forked, so MALLOC_* environment variables are not
+     * reliable: set them here.  "bubble_malloc_tuning off" keeps glibc's
+     * defaults.
      */
     if (bmcf == NULL || bmcf->malloc_tuning) {
-        mallopt(M_MMAP_THRESHOLD, 256 * 1024);
+        mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
         mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
         mallopt(M_ARENA_MAX, 2);
     }
