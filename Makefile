@@ -221,10 +221,11 @@ bench-cache: build
 browser: build
 	BUILD=$(BUILD) SHOT_DIR=$(SHOT_DIR) tests/browser/run.sh
 
-# about 12 minutes on 2 cores: the OOM flood and the soak are a minute and
-# two of it, the sanitizer build another two
+# about 15 minutes on 2 cores: the OOM flood and the soak are a minute and
+# two of it, the sanitizer build and the estimate's calibration (every
+# estimate at or above its measured peak) two or three each
 test: deps schema unit integration oom browser deploy-check fuzz-regress \
-      sanitize-short soak-short
+      sanitize-short soak-short calibrate
 
 clean:
 	rm -rf $(BUILD)
