@@ -73,7 +73,7 @@ my $w1_file = spec_file(bench_spec('w1'));
 
 # --- every encoding round-trips to the POST's bytes ------------------------
 
-for my $fmt (qw(svg png)) {
+for my $fmt (qw(svg png pdf)) {
     my $post = post_chart("/chart.$fmt", $w2);
     is($post->{status}, 200, "POST W2 $fmt: 200");
 
