@@ -24,6 +24,8 @@ static void *ngx_http_bubble_palloc(void *data, size_t size);
 static void ngx_http_bubble_pfree(void *data, void *p);
 static ngx_int_t ngx_http_bubble_content_type_ok(ngx_http_request_t *r);
 static void ngx_http_bubble_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_bubble_signed_body(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, ngx_str_t *body);
 static ngx_int_t ngx_http_bubble_parse_body(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 static ngx_int_t ngx_http_bubble_process(ngx_http_request_t *r,
@@ -254,6 +256,82 @@ ngx_http_bubble_body_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * bubble_sign_post on: the body must carry ?sig=, the HMAC of "FORMAT:" and
+ * the body, as a GET's is of its spec.  The body is gathered into one
+ * buffer (at most bubble_max_body_size) and checked before the parser sees
+ * a byte of it.
+ */
+
+static ngx_int_t
+ngx_http_bubble_signed_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
+    ngx_str_t *body)
+{
+    off_t                        total;
+    u_char                      *p;
+    ssize_t                      n;
+    ngx_buf_t                   *b;
+    ngx_chain_t                 *cl;
+    ngx_http_bubble_loc_conf_t  *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
+
+    total = 0;
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
+         cl = cl->next)
+    {
+        b = cl->buf;
+        total += ngx_buf_in_memory(b) ? b->last - b->pos
+                                      : b->file_last - b->file_pos;
+    }
+
+    if (total > (off_t) blcf->max_body_size) {
+        bubble_error_set(&ctx->err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                         "too_large", "", "body over %zu bytes "
+                         "(bubble_max_body_size)", blcf->max_body_size);
+        return NGX_ERROR;
+    }
+
+    body->data = ngx_pnalloc(ctx->pool, total ? (size_t) total : 1);
+    if (body->data == NULL) {
+        bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                         "internal", "", "out of memory");
+        return NGX_ERROR;
+    }
+
+    p = body->data;
+
+    for (cl = r->request_body ? r->request_body->bufs : NULL; cl;
+         cl = cl->next)
+    {
+        b = cl->buf;
+
+        if (ngx_buf_in_memory(b)) {
+            p = ngx_cpymem(p, b->pos, b->last - b->pos);
+            continue;
+        }
+
+        if (b->in_file && b->file_last > b->file_pos) {
+            n = ngx_read_file(b->file, p, b->file_last - b->file_pos,
+                              b->file_pos);
+            if (n != b->file_last - b->file_pos) {
+                bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR,
+                                 "internal", "", "reading the body's temp "
+                                 "file failed");
+                return NGX_ERROR;
+            }
+
+            p += n;
+        }
+    }
+
+    body->len = p - body->data;
+
+    return ngx_http_bubble_verify_sig(r, ctx, body, blcf->secrets);
+}
+
+
 /* feed the body to the parser as it lies: memory buffers, or the file */
 
 static ngx_int_t
@@ -263,6 +341,7 @@ ngx_http_bubble_parse_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     u_char                      *chunk;
     size_t                       len;
     ssize_t                      n;
+    ngx_str_t                    body;
     ngx_buf_t                   *b;
     ngx_chain_t                 *cl;
     bubble_spec_parser_t        *parser;
@@ -275,6 +354,16 @@ ngx_http_bubble_parse_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR,
                          "internal", "", "out of memory");
         return NGX_ERROR;
+    }
+
+    if (blcf->sign_post) {
+        if (ngx_http_bubble_signed_body(r, ctx, &body) != NGX_OK
+            || bubble_spec_parser_feed(parser, body.data, body.len) != 0)
+        {
+            goto failed;
+        }
+
+        goto done;
     }
 
     total = 0;
@@ -334,6 +423,8 @@ ngx_http_bubble_parse_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
             }
         }
     }
+
+done:
 
     ctx->chart = bubble_spec_parser_finish(parser);
     bubble_spec_parser_destroy(parser);

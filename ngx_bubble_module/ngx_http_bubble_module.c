@@ -64,6 +64,13 @@ static ngx_command_t  ngx_http_bubble_commands[] = {
       0,
       NULL },
 
+    { ngx_string("bubble_sign_post"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, sign_post),
+      NULL },
+
     { ngx_string("bubble_cache_control"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_str_slot,
@@ -214,6 +221,7 @@ ngx_http_bubble_create_loc_conf(ngx_conf_t *cf)
     conf->max_pixels = NGX_CONF_UNSET_SIZE;
     conf->max_url_length = NGX_CONF_UNSET_SIZE;
     conf->secrets = NGX_CONF_UNSET_PTR;
+    conf->sign_post = NGX_CONF_UNSET;
     conf->degrade = NGX_CONF_UNSET;
     conf->cache = NGX_CONF_UNSET;
     conf->cache_header = NGX_CONF_UNSET;
@@ -274,6 +282,13 @@ ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               8192);
 
     ngx_conf_merge_ptr_value(conf->secrets, prev->secrets, NULL);
+    ngx_conf_merge_value(conf->sign_post, prev->sign_post, 0);
+
+    if (conf->sign_post && conf->secrets == NULL) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bubble_sign_post on\" needs bubble_url_secret");
+        return NGX_CONF_ERROR;
+    }
 
     /* a chart URL names its content: it never changes (ETag proves it) */
     ngx_conf_merge_str_value(conf->cache_control, prev->cache_control,

@@ -52,6 +52,7 @@ typedef struct {
 #endif
     size_t                    max_url_length;   /* bytes, 414 past it */
     ngx_array_t              *secrets;          /* ngx_str_t; NULL: unsigned */
+    ngx_flag_t                sign_post;        /* POSTs need ?sig= too */
     ngx_str_t                 cache_control;    /* GET 200/304; "" = none */
     ngx_flag_t                degrade;          /* scale 2 -> 1 over budget */
     ngx_flag_t                cache;            /* bubble_cache */

@@ -11,6 +11,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::Temp qw(tempfile);
+use Digest::SHA ();
 use BubbleTest;
 
 require_module();
@@ -30,6 +31,12 @@ my $ngx = start_nginx(server_conf => qq{
     location /old {
         bubble;
         bubble_url_secret $secret_old;
+    }
+    location /signedpost {
+        bubble;
+        bubble_url_secret $secret_new $secret_old;
+        bubble_sign_post on;
+        client_body_buffer_size 1k;     # W1's body goes to a temp file
     }
     location /expiring {
         bubble;
@@ -205,6 +212,46 @@ my $etag;
 
     is(post_chart('/signed.svg', $w2)->{status}, 200,
        'POST is not subject to URL signing');
+}
+
+# --- signed POSTs (bubble_sign_post on) -------------------------------------
+
+{
+    # the GET's signature, over "FORMAT:" and the body's bytes
+    my $sig = sub {
+        my ($secret, $fmt, $body) = @_;
+        (my $b64 = Digest::SHA::hmac_sha256_base64("$fmt:$body", $secret))
+            =~ tr{+/}{-_};
+        return substr($b64, 0, 22);
+    };
+
+    for my $case (['W2', $w2], ['W1 (a temp file)', bench_spec('w1')]) {
+        my ($name, $body) = @$case;
+        my $r = post_chart('/signedpost.png?sig='
+                           . $sig->($secret_new, 'png', $body), $body);
+        is($r->{status}, 200, "signed POST of $name: 200");
+        ok(png_info($r->{body})->{valid}, "signed POST of $name: a PNG");
+    }
+
+    is(post_chart('/signedpost.png?sig=' . $sig->($secret_old, 'png', $w2),
+                  $w2)->{status},
+       200, 'signed POST with the previous secret: 200 during rotation');
+    json_error_ok(post_chart('/signedpost.png', $w2), 403, 'forbidden',
+                  'unsigned POST');
+    json_error_ok(post_chart('/signedpost.svg?sig='
+                             . $sig->($secret_new, 'png', $w2), $w2),
+                  403, 'forbidden', 'a PNG signature on the SVG');
+    (my $other = $w2) =~ s/"width": *320/"width": 321/;
+    isnt($other, $w2, 'a body changed by one byte');
+    json_error_ok(post_chart('/signedpost.png?sig='
+                             . $sig->($secret_new, 'png', $w2), $other),
+                  403, 'forbidden', 'the signature of another body');
+
+    my ($ok, $out) = nginx_config_test(server_conf => q{
+        location /chart { bubble; bubble_sign_post on; }
+    });
+    ok(!$ok && $out =~ /bubble_sign_post on.*needs bubble_url_secret/,
+       'bubble_sign_post without a secret fails nginx -t');
 }
 
 # --- limits and broken URLs -------------------------------------------------
