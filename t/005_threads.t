@@ -17,16 +17,8 @@ require_module();
 
 my $w1 = bench_spec('w1');
 
-# heavy: W3's 5000 rows four times over at 1600 x 1200 @2, about 1 s of
-# drawing (W3 itself is ~0.3 s since PNGs are drawn without librsvg)
-my $w3 = do {
-    my $s = json_decode(bench_spec('w3'));
-    my $d = $s->{data};
-    $s->{data} = ref $d eq 'HASH'
-        ? { map { ($_ => [ (@{ $d->{$_} }) x 4 ]) } keys %$d }
-        : [ (@$d) x 4 ];
-    json_encode($s);
-};
+# heavy: about 1 s of drawing (W3 itself is ~0.3 s)
+my $w3 = heavy_spec();
 
 # the niceness of each thread of a process: { TID => nice }
 sub thread_nices {

@@ -30,16 +30,6 @@ sub status {
     return json_decode($r->{body}) // {};
 }
 
-sub wait_for {
-    my ($secs, $cond) = @_;
-    my $deadline = time + $secs;
-    while (time < $deadline) {
-        return 1 if $cond->();
-        sleep 0.02;
-    }
-    return $cond->();
-}
-
 my $status_location = 'location = /status { bubble_status; }';
 
 # --- configuration ----------------------------------------------------------

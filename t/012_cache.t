@@ -43,16 +43,6 @@ sub status {
     return json_decode($ngx->http_request('GET', '/status?format=json')->{body}) // {};
 }
 
-sub wait_for {
-    my ($secs, $cond) = @_;
-    my $deadline = time + $secs;
-    while (time < $deadline) {
-        return 1 if $cond->();
-        sleep 0.05;
-    }
-    return $cond->();
-}
-
 # W2 under another title: another chart, another entry
 sub w2_titled {
     my ($n, %more) = @_;

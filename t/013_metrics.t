@@ -66,16 +66,6 @@ my @REASONS = qw(memory working_set queue limits bad_input);
 
 # --- helpers ----------------------------------------------------------------
 
-sub wait_for {
-    my ($secs, $cond) = @_;
-    my $deadline = time + $secs;
-    while (time < $deadline) {
-        return 1 if $cond->();
-        sleep 0.05;
-    }
-    return $cond->();
-}
-
 # Prometheus text -> { 'name{labels}' => value }, and the metric names
 sub parse_prom {
     my ($text) = @_;

@@ -26,16 +26,8 @@ require_module();
 my $w1 = bench_spec('w1');
 my $w2 = bench_spec('w2');
 
-# heavy: W3's 5000 rows four times over at 1600 x 1200 @2, about 1 s of
-# drawing (as in t/005_threads.t)
-my $w3 = do {
-    my $s = json_decode(bench_spec('w3'));
-    my $d = $s->{data};
-    $s->{data} = ref $d eq 'HASH'
-        ? { map { ($_ => [ (@{ $d->{$_} }) x 4 ]) } keys %$d }
-        : [ (@$d) x 4 ];
-    json_encode($s);
-};
+# heavy: about 1 s of drawing
+my $w3 = heavy_spec();
 
 my $zone = 'bubble_zone bubble:1m; bubble_memory_limit 512m;';
 my $status_location = 'location = /status { bubble_status; }';
@@ -46,16 +38,6 @@ sub status {
     my ($ngx) = @_;
     my $r = $ngx->http_request('GET', '/status?format=json', timeout => 5);
     return json_decode($r->{body}) // {};
-}
-
-sub wait_for {
-    my ($secs, $cond) = @_;
-    my $deadline = time + $secs;
-    while (time < $deadline) {
-        return 1 if $cond->();
-        sleep 0.02;
-    }
-    return $cond->();
 }
 
 # renders counted in the log phase, as the requests end: {png,svg,pdf}.ok

@@ -40,6 +40,7 @@ our @EXPORT = qw(
     bench_spec bench_path read_file
     module_path require_module
     json_error_ok
+    wait_for heavy_spec
 );
 
 our $NGINX = $ENV{BUBBLE_NGINX} || '/usr/sbin/nginx';
@@ -50,6 +51,33 @@ our $CURRENT;
 
 # Every running server, stopped in END even if a test dies.
 my %RUNNING;
+
+# --------------------------------------------------------------------------
+# waiting and workloads
+
+# wait_for($seconds, sub { ... }): polls the condition every 20 ms until it
+# holds or the time is up; returns its last value.  For state that lands a
+# moment after a response (counters of the log phase, released slots).
+sub wait_for {
+    my ($secs, $cond) = @_;
+    my $deadline = time + $secs;
+    while (time < $deadline) {
+        return 1 if $cond->();
+        sleep 0.02;
+    }
+    return $cond->();
+}
+
+# A chart that takes about a second to draw: W3's 5000 rows four times
+# over at 1600 x 1200 @2 (W3 alone draws in ~0.3 s).
+sub heavy_spec {
+    my $s = json_decode(bench_spec('w3'));
+    my $d = $s->{data};
+    $s->{data} = ref $d eq 'HASH'
+        ? { map { ($_ => [ (@{ $d->{$_} }) x 4 ]) } keys %$d }
+        : [ (@$d) x 4 ];
+    return json_encode($s);
+}
 
 # --------------------------------------------------------------------------
 # environment
