@@ -1198,6 +1198,48 @@ child_begin(unsigned seconds)
 }
 
 
+/*
+ * The per-thread metrics cache (bubble_text.c) answers what pango
+ * measures: 3000 texts (past its 1024 slots, so slots collide), twice
+ * each, against the same texts in a family spelled with a comma, which
+ * the cache skips and fontconfig resolves to the same font.
+ */
+
+static void
+test_text_metrics_cache(void **state)
+{
+    int                     round;
+    char                    text[32];
+    size_t                  i;
+    bubble_text_metrics_t   cached, direct;
+
+    for (round = 0; round < 2; round++) {
+        for (i = 0; i < 3000; i++) {
+            snprintf(text, sizeof(text), "Country %zu", i * 7919 % 100000);
+
+            bubble_text_measure("DejaVu Sans", 11 + (i % 3), i % 2, text,
+                                strlen(text), &cached);
+            bubble_text_measure("DejaVu Sans,", 11 + (i % 3), i % 2, text,
+                                strlen(text), &direct);
+
+            assert_true(cached.width > 20);
+            assert_true(cached.width == direct.width);
+            assert_true(cached.ascent == direct.ascent);
+            assert_true(cached.height == direct.height);
+        }
+    }
+
+    /* the key is the whole text, size and weight */
+    bubble_text_measure("DejaVu Sans", 11, 0, "WWWW", 4, &cached);
+    bubble_text_measure("DejaVu Sans", 11, 0, "iiii", 4, &direct);
+    assert_true(cached.width > direct.width);
+    bubble_text_measure("DejaVu Sans", 12, 0, "WWWW", 4, &direct);
+    assert_true(direct.width > cached.width);
+    bubble_text_measure("DejaVu Sans", 11, 1, "WWWW", 4, &direct);
+    assert_true(direct.width != cached.width);
+}
+
+
 /* titles wider than the page are shortened with an ellipsis, not cut */
 
 static void
@@ -1406,6 +1448,8 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_label_formats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_titles, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_metrics_cache, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_render_allocation_failures,
                                         setup, teardown),
     };
