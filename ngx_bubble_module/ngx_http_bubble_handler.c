@@ -551,6 +551,9 @@ ngx_http_bubble_render(ngx_http_bubble_ctx_t *ctx)
 ngx_int_t
 ngx_http_bubble_finish(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
+    /* counted before a byte is sent: a client that has it can scrape it */
+    ngx_http_bubble_count_render(r, ctx);
+
     /* the reservation shrinks to what the request still holds */
     ngx_http_bubble_rendered(r, ctx);
 

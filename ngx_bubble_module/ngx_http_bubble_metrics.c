@@ -11,9 +11,12 @@
  * reserved.  $bubble_cache_status (HIT | MISS | EXPIRED | BYPASS) is the
  * response cache's (ngx_http_bubble_cache.c); all four are in one table.
  *
- * The log-phase handler counts a request of a "bubble" location once, as
- * it ends, whatever path ended it; the counters are words in the shared
- * zone, added to with atomics, and survive reloads with the zone.
+ * A render is counted on the event loop as soon as it returns, before a
+ * byte of its response is sent: whoever has the response can already
+ * scrape the count.  A refusal is counted by the log-phase handler, as the
+ * request ends, whatever path ended it (nginx's own 413 and 405 too): a
+ * scrape may come a moment before it.  The counters are words in the
+ * shared zone, added to with atomics, and survive reloads with the zone.
  */
 
 
@@ -22,8 +25,6 @@
 
 
 static ngx_int_t ngx_http_bubble_log_handler(ngx_http_request_t *r);
-static void ngx_http_bubble_count_render(ngx_http_bubble_metrics_t *m,
-    ngx_http_bubble_ctx_t *ctx);
 static ngx_int_t ngx_http_bubble_render_time_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 static ngx_int_t ngx_http_bubble_reserved_variable(ngx_http_request_t *r,
@@ -189,7 +190,6 @@ static ngx_int_t
 ngx_http_bubble_log_handler(ngx_http_request_t *r)
 {
     ngx_int_t                     reason;
-    ngx_http_bubble_ctx_t        *ctx;
     ngx_http_bubble_shctx_t      *sh;
     ngx_http_bubble_loc_conf_t   *blcf;
     ngx_http_bubble_main_conf_t  *bmcf;
@@ -207,13 +207,7 @@ ngx_http_bubble_log_handler(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_bubble_module);
-
-    if (ctx != NULL && ctx->rendered && ctx->chart != NULL) {
-        ngx_http_bubble_count_render(&sh->metrics, ctx);
-        return NGX_OK;
-    }
-
+    /* a render was counted when it returned (ngx_http_bubble_count_render) */
     reason = ngx_http_bubble_reject_reason(r);
 
     if (reason != NGX_DECLINED) {
@@ -224,17 +218,34 @@ ngx_http_bubble_log_handler(ngx_http_request_t *r)
 }
 
 
-static void
-ngx_http_bubble_count_render(ngx_http_bubble_metrics_t *m,
+/*
+ * Called once per render, on the event loop, when bubble_render() has
+ * returned (inline, or back from the thread pool even if the client went
+ * away), and before the response is sent.
+ */
+
+void
+ngx_http_bubble_count_render(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx)
 {
-    ngx_uint_t  f, i;
+    ngx_uint_t                    f, i;
+    ngx_http_bubble_shctx_t      *sh;
+    ngx_http_bubble_metrics_t    *m;
+    ngx_http_bubble_main_conf_t  *bmcf;
 
-    f = ctx->chart->format;
-
-    if (f >= NGX_HTTP_BUBBLE_FORMATS) {
+    if (ctx->chart == NULL || ctx->chart->format >= NGX_HTTP_BUBBLE_FORMATS) {
         return;
     }
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bubble_module);
+
+    sh = ngx_http_bubble_zone_shctx(bmcf);
+    if (sh == NULL) {
+        return;
+    }
+
+    m = &sh->metrics;
+    f = ctx->chart->format;
 
     (void) ngx_atomic_fetch_add(&m->renders[f][ctx->render_rc ? 1 : 0], 1);
 

@@ -75,6 +75,8 @@ ngx_int_t ngx_http_bubble_add_variables(ngx_conf_t *cf);
 ngx_int_t ngx_http_bubble_metrics_init(ngx_conf_t *cf);
 uint64_t ngx_http_bubble_now_us(void);
 ngx_int_t ngx_http_bubble_reject_reason(ngx_http_request_t *r);
+void ngx_http_bubble_count_render(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
 
 /* ngx_http_bubble_ready.c */
 char *ngx_http_bubble_ready(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

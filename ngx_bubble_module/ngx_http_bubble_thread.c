@@ -193,6 +193,7 @@ ngx_http_bubble_thread_event_handler(ngx_event_t *ev)
 
     if (c->error) {
         /* the client went away while we rendered: nothing to send */
+        ngx_http_bubble_count_render(r, ctx);
         ngx_http_finalize_request(r, NGX_ERROR);
 
     } else {

@@ -369,9 +369,10 @@ my ($estimate_mib, $prom_port, $prom_pid, $prom_dir);
         'bubble_refusals_total{reason="bad_input"}' => 3,
     );
 
-    # A request is counted in its log phase, which runs once the response
-    # has been sent: the scrape that follows at once (perhaps on the other
-    # worker) can come first, so wait up to 2 s for the counts to land.
+    # A render is counted before its response is sent, a refusal in its
+    # log phase, which runs once the response has been sent: the scrape
+    # that follows at once (perhaps on the other worker) can come before
+    # the refusals, so wait up to 2 s for them to land.
     my ($s1, %d);
     wait_for(2, sub {
         $s1 = scrape($ngx);
@@ -509,6 +510,33 @@ my ($estimate_mib, $prom_port, $prom_pid, $prom_dir);
     ok(!grep({ !defined $s3->{v}{"bubble_worker_rss_bytes{pid=\"$_\"}"} }
              @new), 'RSS of the new workers');
     promtool_metrics_ok($s3->{text}, 'after a reload');
+
+    # A render is counted before its response is sent: a scrape right
+    # after the response, on either worker, already has it.  (Renders were
+    # counted in the log phase once, and a CI run scraped first.)
+    my $png_ok = 'bubble_renders_total{format="png",outcome="ok"}';
+    my $thumb = json_encode($w2);
+    my @late;
+    my $count = $s3->{v}{$png_ok};
+    for my $i (1 .. 20) {
+        my $r = $ngx->post_chart('/chart.png', $thumb);
+        my $now = scrape($ngx)->{v}{$png_ok};
+        push @late, "$i: $r->{status}, count $now, want " . ($count + 1)
+            unless $r->{status} == 200 && $now == $count + 1;
+        $count = $now;
+    }
+    is_deeply(\@late, [], '20 renders, each counted by the scrape that '
+              . 'follows its response at once');
+
+    # a client that goes away mid-render: the render is still counted, once
+    my $gone = send_async($ngx->port, '/chart.png', $w1);
+    close $gone;
+    ok(wait_for(20, sub { scrape($ngx)->{v}{$png_ok} == $count + 1 }),
+       'a client that hangs up: its render counted once')
+        or diag(join "\n", grep { !/metrics/ } split /\n/, read_log($ngx));
+    sleep 0.3;
+    is(scrape($ngx)->{v}{$png_ok}, $count + 1, 'and not twice');
+    $s3 = scrape($ngx);
 
     # --- the dashboard and the alerts name real metrics ---
 
@@ -728,12 +756,14 @@ SKIP: {
            ($ngx->http_request('GET', '/ready')->{status} // 0) == 200
        }), '/ready: 200 again once the renders end');
 
-    # counted in the log phases, after the responses (see above)
+    # Both renders were counted before their responses were sent; a
+    # reservation (a render "in flight") is let go when its request is
+    # freed, just after: wait for that alone.
     my $e;
     wait_for(2, sub {
         $e = scrape($ngx);
-        return ($e->{v}{'bubble_renders_total{format="png",outcome="ok"}'}
-                // 0) >= 2;
+        return ($e->{v}{"bubble_worker_renders_in_flight{pid=\"$pid\"}"}
+                // -1) == 0;
     });
     is($e->{v}{bubble_ready}, 1, 'bubble_ready 1');
     is($e->{v}{bubble_thread_queue_depth}, 0, 'queue empty');

@@ -40,7 +40,7 @@ sub status {
     return json_decode($r->{body}) // {};
 }
 
-# renders counted in the log phase, as the requests end: {png,svg,pdf}.ok
+# renders counted as each render returns: {png,svg,pdf}.ok
 sub renders_ok {
     my ($st) = @_;
     my $t = $st->{renders_total} || {};
@@ -335,8 +335,9 @@ sub connect_raw {
            return keys(%now) == 2;
        }), 'the old workers exited');
 
-    # renders is counted at admission, renders_total in the log phase
-    # (after the response is sent): wait for the last ones to land
+    # renders is counted at admission, renders_total as a render returns;
+    # a reservation is let go when its request is freed, which for a
+    # client that hung up can come a moment later: wait for it
     my $want = ($before->{renders} // 0) + $n200;
     my $want_ok = renders_ok($before) + $n200;
     my $after = {};
