@@ -380,8 +380,11 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
      * 8 MiB keeps larger buffers in their own mappings, returned on free;
      * smaller canvases (800 x 600 at scale 2 is 7.3 MiB) are reused from
      * the heap under load, and malloc_trim(0) gives their pages back when
-     * the worker goes idle.  (256 KiB, the first setting, made every W1
-     * canvas fresh memory: page faults were 10% of its CPU.)  Two arenas
+     * the worker goes idle.  The heap's top is given back on free only
+     * past 4 MiB: at 1 MiB a W1 canvas (1.9 MiB) went back after every
+     * render and came in again as 120-490 page faults a request; at 4 MiB
+     * none.  (256 KiB for the mmap threshold, the first setting, made every
+     * W1 canvas fresh memory: page faults were 10% of its CPU.)  Two arenas
      * bound what render threads keep.  docs/memory.md has the figures.
      * Workers are forked, so MALLOC_* environment variables are not
      * reliable: set them here.  "bubble_malloc_tuning off" keeps glibc's
@@ -389,7 +392,7 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
      */
     if (bmcf == NULL || bmcf->malloc_tuning) {
         mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
-        mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+        mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
         mallopt(M_ARENA_MAX, 2);
     }
 

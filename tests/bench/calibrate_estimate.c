@@ -215,7 +215,7 @@ main(int argc, char **argv)
 
     /* as ngx_http_bubble_init_process() */
     mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
-    mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
     mallopt(M_ARENA_MAX, 2);
 
     spec = read_spec(argv[1], &len);
