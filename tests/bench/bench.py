@@ -314,6 +314,31 @@ def floor(binary, spec, fmt, seconds, threads=2):
             "cpu_ms": cpu * 1000 / max(n, 1)}
 
 
+# The headline ratio (end to end ÷ floor) from one 10 s run of each, minutes
+# apart, moved between runs of the same code (0.78, 0.81), and was 0.79 in a
+# run where nginx spent less CPU a request than the floor a chart: the cores
+# are shared with other machines.  Pairs taken back to back see the same weather; the
+# ratio is the median of the pairs' ratios.
+PAIRS = 5
+PAIR_S = 5
+
+
+def paired(ngx, floor_bin, spec):
+    pairs = []
+    for i in range(PAIRS):
+        r = wrk(ngx.url("/chart.png"), spec, PAIR_S, 8)
+        rps = r["statuses"].get("200", 0) / (r["duration_us"] / 1e6)
+        cps = floor(floor_bin, spec, "png", PAIR_S)["cps"]
+        pairs.append((rps, cps))
+        print("  pair %d: nginx %6.1f req/s, floor %6.1f charts/s, "
+              "ratio %.2f" % (i + 1, rps, cps, rps / cps), flush=True)
+    ratios = sorted(rps / cps for rps, cps in pairs)
+    return {"pairs": pairs, "ratio": ratios[len(ratios) // 2],
+            "min": ratios[0], "max": ratios[-1],
+            "rps": sorted(p[0] for p in pairs)[len(pairs) // 2],
+            "cps": sorted(p[1] for p in pairs)[len(pairs) // 2]}
+
+
 def peer(kind, spec, seconds):
     if kind == "ggplot2":
         cmd = ["Rscript", os.path.join(ROOT, "tests/bench/peer_ggplot2.R"),
@@ -361,6 +386,10 @@ def main():
                 key = "%s %s" % (w, fmt.upper())
                 results[key] = measure(ngx, key, "/chart." + fmt, SPECS[w],
                                        S, conns[w])
+
+        print("== W1 PNG, paired: nginx and the floor alternately, %d x "
+              "%d s each" % (PAIRS, PAIR_S), flush=True)
+        results["paired"] = paired(ngx, args.floor, SPECS["W1"])
 
         print("== cheap requests while W3 PNG saturates both cores",
               flush=True)
@@ -461,8 +490,15 @@ def report(path, S, results, fl, peers, crashes, load0, load1):
     c200 = results["c200"]
     ratios = []
 
+    pr = results["paired"]
     ratios.append(("W1 PNG end to end vs in-process floor (req/s ÷ charts/s,"
-                   " both on 2 cores)",
+                   " both on 2 cores), median of %d alternating %d s pairs; "
+                   "target ≥ 0.8" % (PAIRS, PAIR_S),
+                   "**%.2f** %s" % (pr["ratio"], "met" if pr["ratio"] >= 0.8
+                                    else "NOT met"),
+                   "pairs %.2f–%.2f; medians %.1f req/s vs %.1f charts/s"
+                   % (pr["min"], pr["max"], pr["rps"], pr["cps"])))
+    ratios.append(("the same from the single 10 s runs below",
                    "%.2f" % (w1p["rps"] / fl["W1 PNG"]["cps"]),
                    "%.1f vs %.1f" % (w1p["rps"], fl["W1 PNG"]["cps"])))
     for kind, target in (("ggplot2", 12), ("matplotlib", 4)):
