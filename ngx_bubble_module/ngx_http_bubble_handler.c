@@ -24,8 +24,10 @@ static void *ngx_http_bubble_palloc(void *data, size_t size);
 static void ngx_http_bubble_pfree(void *data, void *p);
 static ngx_int_t ngx_http_bubble_content_type_ok(ngx_http_request_t *r);
 static void ngx_http_bubble_body_handler(ngx_http_request_t *r);
+static ngx_int_t ngx_http_bubble_body_size(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, size_t *size);
 static ngx_int_t ngx_http_bubble_signed_body(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx, ngx_str_t *body);
+    ngx_http_bubble_ctx_t *ctx, size_t size, ngx_str_t *body);
 static ngx_int_t ngx_http_bubble_parse_body(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 static ngx_int_t ngx_http_bubble_process(ngx_http_request_t *r,
@@ -257,19 +259,15 @@ ngx_http_bubble_body_handler(ngx_http_request_t *r)
 
 
 /*
- * bubble_sign_post on: the body must carry ?sig=, the HMAC of "FORMAT:" and
- * the body, as a GET's is of its spec.  The body is gathered into one
- * buffer (at most bubble_max_body_size) and checked before the parser sees
- * a byte of it.
+ * The size of the body as read, in bytes: a chunked body declares no
+ * length, so the limit is checked here too, once, before a byte is parsed.
  */
 
 static ngx_int_t
-ngx_http_bubble_signed_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
-    ngx_str_t *body)
+ngx_http_bubble_body_size(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
+    size_t *size)
 {
     off_t                        total;
-    u_char                      *p;
-    ssize_t                      n;
     ngx_buf_t                   *b;
     ngx_chain_t                 *cl;
     ngx_http_bubble_loc_conf_t  *blcf;
@@ -293,7 +291,32 @@ ngx_http_bubble_signed_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
         return NGX_ERROR;
     }
 
-    body->data = ngx_pnalloc(ctx->pool, total ? (size_t) total : 1);
+    *size = (size_t) total;
+
+    return NGX_OK;
+}
+
+
+/*
+ * bubble_sign_post on: the body must carry ?sig=, the HMAC of "FORMAT:" and
+ * the body, as a GET's is of its spec.  The body is gathered into one
+ * buffer of SIZE bytes (bubble_max_body_size at most) and checked before the parser sees
+ * a byte of it.
+ */
+
+static ngx_int_t
+ngx_http_bubble_signed_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
+    size_t size, ngx_str_t *body)
+{
+    u_char                      *p;
+    ssize_t                      n;
+    ngx_buf_t                   *b;
+    ngx_chain_t                 *cl;
+    ngx_http_bubble_loc_conf_t  *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
+
+    body->data = ngx_pnalloc(ctx->pool, size ? size : 1);
     if (body->data == NULL) {
         bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR,
                          "internal", "", "out of memory");
@@ -337,9 +360,9 @@ ngx_http_bubble_signed_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
 static ngx_int_t
 ngx_http_bubble_parse_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
-    off_t                        total, offset;
+    off_t                        offset;
     u_char                      *chunk;
-    size_t                       len;
+    size_t                       len, size;
     ssize_t                      n;
     ngx_str_t                    body;
     ngx_buf_t                   *b;
@@ -349,6 +372,10 @@ ngx_http_bubble_parse_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
 
+    if (ngx_http_bubble_body_size(r, ctx, &size) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     parser = bubble_spec_parser_create(&ctx->alloc, &ctx->limits, &ctx->err);
     if (parser == NULL) {
         bubble_error_set(&ctx->err, NGX_HTTP_INTERNAL_SERVER_ERROR,
@@ -357,7 +384,7 @@ ngx_http_bubble_parse_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     }
 
     if (blcf->sign_post) {
-        if (ngx_http_bubble_signed_body(r, ctx, &body) != NGX_OK
+        if (ngx_http_bubble_signed_body(r, ctx, size, &body) != NGX_OK
             || bubble_spec_parser_feed(parser, body.data, body.len) != 0)
         {
             goto failed;
@@ -366,7 +393,6 @@ ngx_http_bubble_parse_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         goto done;
     }
 
-    total = 0;
     chunk = NULL;
 
     for (cl = r->request_body ? r->request_body->bufs : NULL;
@@ -377,15 +403,6 @@ ngx_http_bubble_parse_body(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 
         len = ngx_buf_in_memory(b) ? (size_t) (b->last - b->pos)
                                    : (size_t) (b->file_last - b->file_pos);
-        total += len;
-
-        /* a chunked body declares no length: count it */
-        if (total > (off_t) blcf->max_body_size) {
-            bubble_error_set(&ctx->err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
-                             "too_large", "", "body over %zu bytes "
-                             "(bubble_max_body_size)", blcf->max_body_size);
-            goto failed;
-        }
 
         if (ngx_buf_in_memory(b)) {
             if (bubble_spec_parser_feed(parser, b->pos, len) != 0) {

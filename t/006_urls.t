@@ -38,6 +38,12 @@ my $ngx = start_nginx(server_conf => qq{
         bubble_sign_post on;
         client_body_buffer_size 1k;     # W1's body goes to a temp file
     }
+    location /signedsmall {
+        bubble;
+        bubble_url_secret $secret_new;
+        bubble_sign_post on;
+        bubble_max_body_size 1k;
+    }
     location /expiring {
         bubble;
         expires 1h;
@@ -238,6 +244,16 @@ my $etag;
        200, 'signed POST with the previous secret: 200 during rotation');
     json_error_ok(post_chart('/signedpost.png', $w2), 403, 'forbidden',
                   'unsigned POST');
+
+    # the body limit before the signature: declared, or counted (chunked)
+    my $w1 = bench_spec('w1');
+    my $w1sig = '/signedsmall.png?sig=' . $sig->($secret_new, 'png', $w1);
+    json_error_ok(post_chart($w1sig, $w1), 413, 'too_large',
+                  'a signed POST over bubble_max_body_size 1k');
+    my $tl = json_error_ok(post_chart($w1sig, $w1, chunked => 512), 413,
+                           'too_large', 'the same, chunked (no length)');
+    like($tl->{message}, qr/body over 1024 bytes \(bubble_max_body_size\)/,
+         'chunked: the message names the limit');
     json_error_ok(post_chart('/signedpost.svg?sig='
                              . $sig->($secret_new, 'png', $w2), $w2),
                   403, 'forbidden', 'a PNG signature on the SVG');
