@@ -384,8 +384,11 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
      * past 4 MiB: at 1 MiB a W1 canvas (1.9 MiB) went back after every
      * render and came in again as 120-490 page faults a request; at 4 MiB
      * none.  (256 KiB for the mmap threshold, the first setting, made every
-     * W1 canvas fresh memory: page faults were 10% of its CPU.)  Two arenas
-     * bound what render threads keep.  docs/memory.md has the figures.
+     * W1 canvas fresh memory: page faults were 10% of its CPU.)  One arena
+     * for the render threads and the event loop: malloc_trim(0) gives back
+     * the free top of the main arena only, so a second arena kept up to
+     * 4 MiB at idle; with one, the same req/s, and every free page goes
+     * back.  docs/memory.md has the figures.
      * Workers are forked, so MALLOC_* environment variables are not
      * reliable: set them here.  "bubble_malloc_tuning off" keeps glibc's
      * defaults.
@@ -393,7 +396,7 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
     if (bmcf == NULL || bmcf->malloc_tuning) {
         mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
         mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
-        mallopt(M_ARENA_MAX, 2);
+        mallopt(M_ARENA_MAX, 1);
     }
 
     /* fontconfig and pango caches: 8-27 ms on the first text otherwise */

@@ -216,7 +216,7 @@ main(int argc, char **argv)
     /* as ngx_http_bubble_init_process() */
     mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
     mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
-    mallopt(M_ARENA_MAX, 2);
+    mallopt(M_ARENA_MAX, 1);
 
     spec = read_spec(argv[1], &len);
 

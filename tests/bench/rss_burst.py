@@ -6,7 +6,7 @@ malloc settings (docs/memory.md, "Allocator hygiene").
         tests/bench/rss_burst.py [RENDERS]
 
 For "bubble_malloc_tuning on" (mallopt M_MMAP_THRESHOLD 8 MiB,
-M_TRIM_THRESHOLD 4 MiB, M_ARENA_MAX 2, malloc_trim(0) when a worker goes
+M_TRIM_THRESHOLD 4 MiB, M_ARENA_MAX 1, malloc_trim(0) when a worker goes
 idle) and "off" (glibc's defaults), each with renders inline and in a
 thread pool (2 threads a worker): starts nginx with 2 workers, renders W1
 until the RSS is steady (the baseline), then RENDERS (150) W1 charts on
