@@ -2,11 +2,13 @@
 """A/B of module builds: W1 PNG through nginx, run alternately.
 
     tests/bench/module_ab.py A.so B.so [...] [--rounds 3] [--seconds 10]
+                             [--spec FILE] [--format png|svg] [--conns 8]
 
 Each round starts nginx (bench.py's config: 2 workers, thread pool, no
 response cache) on every build in turn, warms it up for 3 s and drives it
-with wrk -t2 -c8 for --seconds; it prints req/s and the workers' minor page
-faults per request (/proc/PID/stat), then the median req/s of each build.
+with wrk -t2 for --seconds (W1 PNG over 8 connections unless told); it
+prints req/s, the workers' CPU ms and minor page faults per request
+(/proc/PID/stat), then the median req/s of each build.
 Alternating rounds spread the machine's noise over all builds.  Used for the
 M_TRIM_THRESHOLD figures in docs/memory.md.
 """
@@ -36,17 +38,17 @@ def minor_faults(pids):
     return total
 
 
-def wrk(port, seconds):
-    env = dict(os.environ, BUBBLE_SPEC=W1)
+def wrk(port, seconds, a):
+    env = dict(os.environ, BUBBLE_SPEC=a.spec)
     out = subprocess.run(
-        ["wrk", "-t2", "-c8", "-d%ds" % seconds, "-s", WRK_LUA,
-         "http://127.0.0.1:%d/chart.png" % port],
+        ["wrk", "-t2", "-c%d" % a.conns, "-d%ds" % seconds, "-s", WRK_LUA,
+         "http://127.0.0.1:%d/chart.%s" % (port, a.format)],
         env=env, capture_output=True, text=True, check=True).stdout
     line = [l for l in out.splitlines() if l.startswith("BENCH ")][0]
     return json.loads(line[6:])["requests"], seconds
 
 
-def one_run(module, seconds):
+def one_run(module, seconds, a):
     d = tempfile.mkdtemp(prefix="bubble-ab-")
     port = bench.free_port()
     os.makedirs(d + "/logs")
@@ -59,13 +61,16 @@ def one_run(module, seconds):
         time.sleep(1)
         with open(d + "/logs/nginx.pid") as f:
             workers = bench.children(int(f.read()))
-        wrk(port, 3)
+        wrk(port, 3, a)
         before = minor_faults(workers)
+        ticks = bench.cpu_ticks(workers)
         t0 = time.time()
-        n, _ = wrk(port, seconds)
+        n, _ = wrk(port, seconds, a)
         elapsed = time.time() - t0
         faults = minor_faults(workers) - before
-        return n / elapsed, faults / max(n, 1)
+        cpu_ms = ((bench.cpu_ticks(workers) - ticks) * 1000.0
+                  / bench.CLK_TCK / max(n, 1))
+        return n / elapsed, faults / max(n, 1), cpu_ms
     finally:
         subprocess.call(["nginx", "-p", d, "-c", "nginx.conf", "-s", "stop"],
                         stderr=subprocess.DEVNULL)
@@ -78,15 +83,19 @@ def main():
     ap.add_argument("modules", nargs="+")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--spec", default=W1)
+    ap.add_argument("--format", default="png", choices=("png", "svg", "pdf"))
+    ap.add_argument("--conns", type=int, default=8)
     a = ap.parse_args()
 
     rates = {m: [] for m in a.modules}
     for rnd in range(a.rounds):
         for m in a.modules:
-            rps, fpr = one_run(os.path.abspath(m), a.seconds)
+            rps, fpr, cpu = one_run(os.path.abspath(m), a.seconds, a)
             rates[m].append(rps)
-            print("round %d  %-32s %7.1f req/s  %6.1f page faults/req"
-                  % (rnd + 1, os.path.basename(m), rps, fpr), flush=True)
+            print("round %d  %-32s %7.1f req/s  %6.2f CPU ms/req  %6.1f "
+                  "page faults/req" % (rnd + 1, os.path.basename(m), rps,
+                                       cpu, fpr), flush=True)
     for m in a.modules:
         v = sorted(rates[m])
         print("median     %-32s %7.1f req/s" % (os.path.basename(m),
