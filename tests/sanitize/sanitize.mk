@@ -19,7 +19,10 @@ SAN_CFLAGS    = -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
 # -z nodelete: a worker destroys its cycle at exit, which dlclose()s the
 # module before LSan's leak check runs; kept mapped, its frames keep names
 SAN_LDFLAGS   = -fsanitize=address,undefined -Wl,-z,nodelete
-SAN_TESTS    ?= t/
+# t/019 measures glibc's heap after bursts (bubble_malloc_tuning): under
+# ASan, whose allocator replaces glibc's and quarantines what is freed,
+# there is no such heap to measure
+SAN_TESTS    ?= $(filter-out t/019_malloc.t,$(sort $(wildcard t/*.t)))
 SAN_SHORT    ?= t/001_basic.t t/009_malformed.t
 SAN_LIBASAN   = $(shell $(CC) -print-file-name=libasan.so)
 
