@@ -7,19 +7,16 @@
 Each round starts nginx (bench.py's config: 2 workers, thread pool, no
 response cache) on every build in turn, warms it up for 3 s and drives it
 with wrk -t2 for --seconds (W1 PNG over 8 connections unless told); it
-prints req/s, the workers' CPU ms and minor page faults per request
-(/proc/PID/stat), then the median req/s of each build.
+prints the 200s a second, the workers' CPU ms and minor page faults per
+request (/proc/PID/stat), then the median of each build.
 Alternating rounds spread the machine's noise over all builds.  Used for the
 M_TRIM_THRESHOLD figures in docs/memory.md.
 """
 
 import argparse
-import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,7 +24,6 @@ sys.path.insert(0, HERE)
 import bench  # noqa: E402
 
 W1 = os.path.join(HERE, "workloads", "w1-standard.json")
-WRK_LUA = os.path.join(HERE, "wrk_bubble.lua")
 
 
 def minor_faults(pids):
@@ -38,44 +34,25 @@ def minor_faults(pids):
     return total
 
 
-def wrk(port, seconds, a):
-    env = dict(os.environ, BUBBLE_SPEC=a.spec)
-    out = subprocess.run(
-        ["wrk", "-t2", "-c%d" % a.conns, "-d%ds" % seconds, "-s", WRK_LUA,
-         "http://127.0.0.1:%d/chart.%s" % (port, a.format)],
-        env=env, capture_output=True, text=True, check=True).stdout
-    line = [l for l in out.splitlines() if l.startswith("BENCH ")][0]
-    return json.loads(line[6:])["requests"], seconds
-
-
 def one_run(module, seconds, a):
-    d = tempfile.mkdtemp(prefix="bubble-ab-")
-    port = bench.free_port()
-    os.makedirs(d + "/logs")
-    os.makedirs(d + "/tmp")
-    with open(d + "/nginx.conf", "w") as f:
-        f.write(bench.CONF.format(module=module, port=port, zone=bench.ZONE))
-    subprocess.check_call(["nginx", "-p", d, "-c", "nginx.conf",
-                           "-e", "logs/error.log"])
+    """req/s, page faults a request and CPU ms a request of one build."""
+    ngx = bench.Nginx(module)
     try:
-        time.sleep(1)
-        with open(d + "/logs/nginx.pid") as f:
-            workers = bench.children(int(f.read()))
-        wrk(port, 3, a)
-        before = minor_faults(workers)
+        url = ngx.url("/chart." + a.format)
+        workers = bench.children(ngx.master)
+        bench.wrk(url, a.spec, 3, a.conns)              # warm-up
+        faults = minor_faults(workers)
         ticks = bench.cpu_ticks(workers)
-        t0 = time.time()
-        n, _ = wrk(port, seconds, a)
-        elapsed = time.time() - t0
-        faults = minor_faults(workers) - before
-        cpu_ms = ((bench.cpu_ticks(workers) - ticks) * 1000.0
-                  / bench.CLK_TCK / max(n, 1))
-        return n / elapsed, faults / max(n, 1), cpu_ms
+        r = bench.wrk(url, a.spec, seconds, a.conns)
+        faults = minor_faults(workers) - faults
+        ticks = bench.cpu_ticks(workers) - ticks
+        n = r["requests"]
+        return (r["statuses"].get("200", 0) / (r["duration_us"] / 1e6),
+                faults / max(n, 1), ticks * 1000.0 / bench.CLK_TCK / max(n, 1))
     finally:
-        subprocess.call(["nginx", "-p", d, "-c", "nginx.conf", "-s", "stop"],
-                        stderr=subprocess.DEVNULL)
+        ngx.stop()
         time.sleep(1)
-        shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(ngx.prefix, ignore_errors=True)
 
 
 def main():
