@@ -6,8 +6,9 @@
 #   make soak-short                   2 minutes (for make test)
 #
 # PASS: total and per-worker RSS drift <= 2% after the warm-up (5% for
-# soak-short, below), 0 errors (tests/soak/soak.py).  Reports: $(BUILD)/soak-report.md and
-# $(BUILD)/soak-short-report.md, with the samples beside them (CSV).
+# soak-short, below), 0 errors (tests/soak/soak.py).  Reports:
+# $(BUILD)/soak-report.md and $(BUILD)/soak-short-report.md, with the
+# samples beside them (CSV).
 
 DURATION          ?= 1800
 SOAK_ARGS         ?=

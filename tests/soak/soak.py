@@ -27,17 +27,17 @@ The mix (per 100 requests): W1 PNG POST 25, W2 PNG POST 15, W2 PNG GET
 
 RSS drift.  The warm-up is the first 60 s of the soak (30 s for a soak of
 less than 3 minutes; --warmup sets it: make soak-short takes 60 s, the
-issue's "after the first minute").  At its end and at the end of the soak the load is
-paused: once every request has finished, 2.5 s later (the module trims the
-heap when a worker's last render ends, and on its 1 s tick), three readings
-0.5 s apart give each process's quiescent RSS (their median).  Drift is
-final vs baseline of those quiescent figures, per process and for the
-total; quiescent readings compare like with like, where a reading under
-load holds whatever pixel buffers are live at that instant.  For
-information, the report adds the floor under load (the least sample of
+issue's "after the first minute").  At its end and at the end of the soak
+the load is paused: once every request has finished, 2.5 s later (the
+module trims the heap when a worker's last render ends, and on its 1 s
+tick), three readings 0.5 s apart give each process's quiescent RSS (their
+median).  Drift is final vs baseline of those quiescent figures, per
+process and for the total; quiescent readings compare like with like, where
+a reading under load holds whatever pixel buffers are live at that instant.
+For information, the report adds the floor under load (the least sample of
 each 30 s window after the warm-up, 10 s for a soak under 10 minutes) and
-its slope, and per worker the mappings of /proc/PID/smaps whose Rss
-changed most between the two pauses.
+its slope, and per worker the mappings of /proc/PID/smaps whose Rss changed
+most between the two pauses.
 
 Errors: a status other than the one expected for the request kind (200,
 or 400 for bad specs; a 503 with Retry-After is a refusal, counted apart,
@@ -49,13 +49,13 @@ not back at 0 at the end, and zone counters that do not match what the
 client saw (renders by format, bad_input refusals).
 
 PASS needs: total RSS drift <= --max-drift (2%), each worker's drift <=
---max-worker-drift (default: --max-drift), 0 errors.  make soak-short
-allows 5% (tests/soak/soak.mk): over its one minute after the warm-up,
-caches move a few hundred kB within and between the workers of ~16 MiB
-each; the 30-minute soak holds both to 2%.  The report (Markdown) is printed and written to
---report; the samples go to --samples (CSV).  Exit 0 on PASS, 1 on FAIL,
-2 on a usage error, 3 when the watchdog (DURATION + capacity + 180 s)
-stopped the run.  Python 3 standard library only; loopback only.
+--max-drift, 0 errors.  make soak-short allows 5% (tests/soak/soak.mk):
+over its one minute after the warm-up, caches move a few hundred kB within
+and between the workers of ~16 MiB each; the 30-minute soak holds 2%.  The
+report (Markdown) is printed and written to --report; the samples go to
+--samples (CSV).  Exit 0 on PASS, 1 on FAIL, 2 on a usage error, 3 when
+the watchdog (DURATION + capacity + 180 s) stopped the run.  Python 3
+standard library only; loopback only.
 """
 
 import argparse
@@ -801,17 +801,13 @@ def main():
     ap.add_argument("--interval", type=float, default=2.0,
                     help="seconds between samples (default 2)")
     ap.add_argument("--max-drift", type=float, default=2.0,
-                    help="percent, total (default 2)")
+                    help="percent, total and per worker (default 2)")
     ap.add_argument("--warmup", type=float, default=None,
                     help="seconds before the baseline (default 60, or 30 "
                          "for a soak under 3 minutes)")
-    ap.add_argument("--max-worker-drift", type=float, default=None,
-                    help="percent, per worker (default: --max-drift)")
     ap.add_argument("--keep", action="store_true",
                     help="keep nginx's temporary prefix (logs)")
     args = ap.parse_args()
-    if args.max_worker_drift is None:
-        args.max_worker_drift = args.max_drift
 
     if not args.module or not os.path.isabs(args.module) \
             or not os.path.exists(args.module):
@@ -1059,9 +1055,9 @@ def run(args, ngx, kinds, duration, warmup, samples_path, started):
         if pid not in final or pid not in base:
             verdicts.append("%s (pid %d) died: no RSS drift" % (
                 names[pid], pid))
-        elif not drift[pid] <= args.max_worker_drift:
+        elif not drift[pid] <= args.max_drift:
             verdicts.append("%s (pid %d) RSS drift %+.2f%% > %.1f%%" % (
-                names[pid], pid, drift[pid], args.max_worker_drift))
+                names[pid], pid, drift[pid], args.max_drift))
     if n_errors:
         verdicts.append("%d errors (0 allowed)" % n_errors)
     passed = not verdicts
@@ -1211,8 +1207,8 @@ def run(args, ngx, kinds, duration, warmup, samples_path, started):
             out.append("- %s (pid %d): died, FAIL" % (names[pid], pid))
             continue
         out.append("- %s RSS drift %+.2f%% (max %.1f%%): %s" % (
-            names[pid], drift[pid], args.max_worker_drift,
-            "ok" if drift[pid] <= args.max_worker_drift else "FAIL"))
+            names[pid], drift[pid], args.max_drift,
+            "ok" if drift[pid] <= args.max_drift else "FAIL"))
     out.append("- errors: %d: %s" % (n_errors, "ok" if not n_errors
                                      else "FAIL"))
     for e in errors[:50]:
