@@ -300,8 +300,8 @@ ngx_http_bubble_body_size(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
 /*
  * bubble_sign_post on: the body must carry ?sig=, the HMAC of "FORMAT:" and
  * the body, as a GET's is of its spec.  The body is gathered into one
- * buffer of SIZE bytes (bubble_max_body_size at most) and checked before the parser sees
- * a byte of it.
+ * buffer of SIZE bytes (bubble_max_body_size at most) and checked before
+ * the parser sees a byte of it.
  */
 
 static ngx_int_t

@@ -528,7 +528,9 @@ my ($estimate_mib, $prom_port, $prom_pid, $prom_dir);
     is_deeply(\@late, [], '20 renders, each counted by the scrape that '
               . 'follows its response at once');
 
-    # a client that goes away mid-render: the render is still counted, once
+    # A client that hangs up once its request is sent: its render is still
+    # counted, once (by the thread pool's c->error path when nginx saw the
+    # close during the render, or by the usual one when it did not)
     my $gone = send_async($ngx->port, '/chart.png', $w1);
     close $gone;
     ok(wait_for(20, sub { scrape($ngx)->{v}{$png_ok} == $count + 1 }),

@@ -16,6 +16,7 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
+use List::Util qw(sum);
 use POSIX ();
 use Time::HiRes qw(sleep);
 use BubbleTest;
@@ -43,7 +44,7 @@ sub rss_anon_kb {
     return undef;
 }
 
-# $CONNS clients, $EACH requests each; returns the statuses that were not 200
+# $CONNS clients, $EACH requests each; returns how many were not 200
 sub burst {
     my ($ngx, $path, $body) = @_;
     my @kids;
@@ -121,8 +122,7 @@ my $on_idle;                    # kB, both workers, after the warm-up round
     my $base = idle_readings($ngx);
     is($bad0, 0, 'warm-up: every render 200');
     is(scalar keys %$base, 2, 'two workers');
-    $on_idle = 0;
-    $on_idle += $_ for values %$base;
+    $on_idle = sum(values %$base);
 
     my ($max, $bad) = rounds($ngx, 2);
     is($bad, 0, 'two more rounds: every render 200');
@@ -144,8 +144,7 @@ my $on_idle;                    # kB, both workers, after the warm-up round
     my (undef, $bad) = rounds($ngx, 1);
     my $base = idle_readings($ngx);
     is($bad, 0, 'off: every render 200');
-    my $off_idle = 0;
-    $off_idle += $_ for values %$base;
+    my $off_idle = sum(values %$base);
     ok($off_idle - $on_idle > 4 * $SLACK,
        "off: the idle workers keep $off_idle kB of anonymous memory after "
        . "the warm-up round, $on_idle kB with the tuning on");
