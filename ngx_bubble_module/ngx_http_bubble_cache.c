@@ -35,9 +35,9 @@
  */
 
 
-#include <openssl/evp.h>
-
 #include "ngx_http_bubble_cache.h"
+
+#include <openssl/evp.h>
 
 
 #define NGX_HTTP_BUBBLE_CACHE_KEY    32         /* SHA-256 */
@@ -518,7 +518,6 @@ ngx_http_bubble_cache_lookup(ngx_http_request_t *r,
 {
     u_char                        *etag;
     ngx_uint_t                     status, revalidated;
-    ngx_table_elt_t               *h;
     ngx_pool_cleanup_t            *cln;
     ngx_http_bubble_cache_sh_t    *sh;
     ngx_http_bubble_cache_pin_t   *pin;
@@ -588,18 +587,12 @@ ngx_http_bubble_cache_lookup(ngx_http_request_t *r,
 
     /* a GET's ETag is first known here: answer If-None-Match with it */
     if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
+        if (ngx_http_bubble_etag_header(r, etag, NGX_HTTP_BUBBLE_CACHE_ETAG)
+            != NGX_OK)
+        {
             ngx_shmtx_unlock(&cctx->shpool->mutex);
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "ETag");
-        h->value.data = etag;
-        h->value.len = NGX_HTTP_BUBBLE_CACHE_ETAG;
-
-        r->headers_out.etag = h;
 
         revalidated = ngx_http_bubble_not_modified(r);
     }
@@ -663,7 +656,6 @@ ngx_http_bubble_cache_send(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
     ngx_int_t         rc;
     ngx_buf_t        *b;
     ngx_chain_t       out;
-    ngx_table_elt_t  *h;
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_type = ngx_http_bubble_cache_types[hit->format];
@@ -671,21 +663,9 @@ ngx_http_bubble_cache_send(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = hit->len;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_bubble_dropped_rows_header(r, hit->dropped) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Bubble-Dropped-Rows");
-
-    h->value.data = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN);
-    if (h->value.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->value.len = ngx_sprintf(h->value.data, "%uz", hit->dropped)
-                   - h->value.data;
 
     /* as a render's: Cache-Control for the URL forms, not for POST */
     if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
@@ -724,7 +704,6 @@ static ngx_int_t
 ngx_http_bubble_cache_set_status(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx, ngx_uint_t status)
 {
-    ngx_table_elt_t             *h;
     ngx_http_bubble_loc_conf_t  *blcf;
 
     ctx->cache_status = status;
@@ -735,14 +714,14 @@ ngx_http_bubble_cache_set_status(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    static ngx_str_t  key = ngx_string("X-Bubble-Cache");
+
+    if (ngx_http_bubble_add_header(r, &key,
+                                   &ngx_http_bubble_cache_statuses[status])
+        == NULL)
+    {
         return NGX_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Bubble-Cache");
-    h->value = ngx_http_bubble_cache_statuses[status];
 
     return NGX_OK;
 }

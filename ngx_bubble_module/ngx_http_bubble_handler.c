@@ -585,10 +585,9 @@ ngx_http_bubble_finish(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 static ngx_int_t
 ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-    ngx_table_elt_t  *h;
+    ngx_int_t     rc;
+    ngx_buf_t    *b;
+    ngx_chain_t   out;
 
     r->headers_out.status = NGX_HTTP_OK;
     r->headers_out.content_type = ngx_http_bubble_types[ctx->chart->format];
@@ -596,21 +595,11 @@ ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = ctx->out.len;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_bubble_dropped_rows_header(r, ctx->out.dropped_rows)
+        != NGX_OK)
+    {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Bubble-Dropped-Rows");
-
-    h->value.data = ngx_pnalloc(r->pool, NGX_SIZE_T_LEN);
-    if (h->value.data == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    h->value.len = ngx_sprintf(h->value.data, "%uz", ctx->out.dropped_rows)
-                   - h->value.data;
 
     /* a miss keeps the image (never a degraded one, nor an error) */
     ngx_http_bubble_cache_store(r, ctx);
@@ -652,7 +641,6 @@ ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 ngx_int_t
 ngx_http_bubble_cache_headers(ngx_http_request_t *r)
 {
-    ngx_table_elt_t             *h;
     ngx_http_bubble_loc_conf_t  *blcf;
 
     blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
@@ -661,42 +649,8 @@ ngx_http_bubble_cache_headers(ngx_http_request_t *r)
         return NGX_OK;
     }
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    h->value = blcf->cache_control;
-
     /* registered where nginx's "expires" finds it, and then replaces it */
-
-#if (nginx_version >= 1023000)
-    h->next = NULL;
-    r->headers_out.cache_control = h;
-#else
-    {
-    ngx_table_elt_t  **ccp;
-
-    if (r->headers_out.cache_control.elts == NULL
-        && ngx_array_init(&r->headers_out.cache_control, r->pool, 1,
-                          sizeof(ngx_table_elt_t *))
-           != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ccp = ngx_array_push(&r->headers_out.cache_control);
-    if (ccp == NULL) {
-        return NGX_ERROR;
-    }
-
-    *ccp = h;
-    }
-#endif
-
-    return NGX_OK;
+    return ngx_http_bubble_set_cache_control(r, &blcf->cache_control);
 }
 
 
@@ -801,7 +755,10 @@ ngx_int_t
 ngx_http_bubble_error_headers(ngx_http_request_t *r, ngx_uint_t status,
     size_t len)
 {
-    ngx_table_elt_t  *h;
+    static ngx_str_t  retry_after = ngx_string("Retry-After");
+    static ngx_str_t  retry_after_value = ngx_string("1");
+    static ngx_str_t  allow = ngx_string("Allow");
+    static ngx_str_t  allow_value = ngx_string("GET, HEAD, POST");
 
     ngx_str_set(&r->headers_out.content_type, "application/json");
     r->headers_out.content_type_len = r->headers_out.content_type.len;
@@ -809,36 +766,22 @@ ngx_http_bubble_error_headers(ngx_http_request_t *r, ngx_uint_t status,
     r->headers_out.content_length_n = len;
 
     /* errors are about this request: never cache them */
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_bubble_no_store(r) != NGX_OK) {
         return NGX_ERROR;
     }
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
-
-    if (status == NGX_HTTP_SERVICE_UNAVAILABLE) {
-        /* refusals are about load: worth retrying soon, in seconds */
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Retry-After");
-        ngx_str_set(&h->value, "1");
+    /* refusals are about load: worth retrying soon, in seconds */
+    if (status == NGX_HTTP_SERVICE_UNAVAILABLE
+        && ngx_http_bubble_add_header(r, &retry_after, &retry_after_value)
+           == NULL)
+    {
+        return NGX_ERROR;
     }
 
-    if (status == NGX_HTTP_NOT_ALLOWED) {
-        h = ngx_list_push(&r->headers_out.headers);
-        if (h == NULL) {
-            return NGX_ERROR;
-        }
-
-        h->hash = 1;
-        ngx_str_set(&h->key, "Allow");
-        ngx_str_set(&h->value, "GET, HEAD, POST");
+    if (status == NGX_HTTP_NOT_ALLOWED
+        && ngx_http_bubble_add_header(r, &allow, &allow_value) == NULL)
+    {
+        return NGX_ERROR;
     }
 
     return NGX_OK;

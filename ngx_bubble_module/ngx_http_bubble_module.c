@@ -5,11 +5,13 @@
  */
 
 
-#include <malloc.h>
-
 #include "ngx_http_bubble_module.h"
 #include "ngx_http_bubble_metrics.h"
 #include "ngx_http_bubble_cache.h"
+
+#if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
+#include <malloc.h>
+#endif
 
 
 static void *ngx_http_bubble_create_loc_conf(ngx_conf_t *cf);
@@ -393,11 +395,13 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
      * reliable: set them here.  "bubble_malloc_tuning off" keeps glibc's
      * defaults.
      */
+#if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
     if (bmcf == NULL || bmcf->malloc_tuning) {
         mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
         mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
         mallopt(M_ARENA_MAX, 1);
     }
+#endif
 
     /* fontconfig and pango caches: 8-27 ms on the first text otherwise */
     bubble_warm_up();

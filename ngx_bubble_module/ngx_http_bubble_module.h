@@ -14,6 +14,20 @@
 #include <ngx_http.h>
 
 #include "bubble.h"
+#include "ngx_http_bubble_response.h"
+
+
+/*
+ * glibc's allocator takes tunables (mallopt) and gives free pages back on
+ * request (malloc_trim); musl's has neither, and bubble_malloc_tuning is
+ * then a no-op.  __GLIBC__ is set by <features.h>, which <ngx_config.h>
+ * has already included.
+ */
+#if (defined __GLIBC__)
+#define NGX_HTTP_BUBBLE_GLIBC_MALLOC  1
+#else
+#define NGX_HTTP_BUBBLE_GLIBC_MALLOC  0
+#endif
 
 
 /* bubble_memory_limit */

@@ -157,7 +157,6 @@ ngx_http_bubble_ready_handler(ngx_http_request_t *r)
     ngx_int_t                     rc, ready;
     ngx_buf_t                    *b;
     ngx_chain_t                   out;
-    ngx_table_elt_t              *h;
     ngx_http_bubble_readiness_t   rd;
     ngx_http_bubble_main_conf_t  *bmcf;
 
@@ -204,14 +203,9 @@ ngx_http_bubble_ready_handler(ngx_http_request_t *r)
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_bubble_no_store(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     rc = ngx_http_send_header(r);
 

@@ -106,7 +106,6 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
     ngx_uint_t                    json;
     ngx_chain_t                   out;
     bubble_error_t                err;
-    ngx_table_elt_t              *h;
     ngx_http_bubble_shctx_t      *sh;
     ngx_http_bubble_status_t     *st;
     ngx_http_bubble_main_conf_t  *bmcf;
@@ -175,14 +174,9 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
     r->headers_out.content_type_len = r->headers_out.content_type.len;
     r->headers_out.content_type_lowcase = NULL;
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_bubble_no_store(r) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
 
     rc = ngx_http_send_header(r);
 

@@ -12,12 +12,12 @@
  */
 
 
+#include "ngx_http_bubble_module.h"
+#include "bubble_gchart.h"
+
 #include <zlib.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-
-#include "ngx_http_bubble_module.h"
-#include "bubble_gchart.h"
 
 
 #define NGX_HTTP_BUBBLE_SIG_LEN    22        /* base64url chars: 128 bits */
@@ -373,11 +373,10 @@ ngx_http_bubble_sign(ngx_pool_t *pool, ngx_str_t *secret, ngx_str_t *ext,
 ngx_int_t
 ngx_http_bubble_set_etag(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
-    u_char            md[EVP_MAX_MD_SIZE], *p;
-    const char       *id;
-    unsigned int      len;
-    EVP_MD_CTX       *sha;
-    ngx_table_elt_t  *etag;
+    u_char        md[EVP_MAX_MD_SIZE], *p, *etag;
+    const char   *id;
+    unsigned int  len;
+    EVP_MD_CTX   *sha;
 
     sha = EVP_MD_CTX_new();
     if (sha == NULL) {
@@ -396,29 +395,17 @@ ngx_http_bubble_set_etag(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     EVP_DigestFinal_ex(sha, md, &len);
     EVP_MD_CTX_free(sha);
 
-    etag = ngx_list_push(&r->headers_out.headers);
+    etag = ngx_pnalloc(r->pool, NGX_HTTP_BUBBLE_ETAG_LEN + 2);
     if (etag == NULL) {
         return NGX_ERROR;
     }
 
-    etag->value.data = ngx_pnalloc(r->pool, NGX_HTTP_BUBBLE_ETAG_LEN + 2);
-    if (etag->value.data == NULL) {
-        etag->hash = 0;
-        return NGX_ERROR;
-    }
-
-    p = etag->value.data;
+    p = etag;
     *p++ = '"';
     p = ngx_hex_dump(p, md, NGX_HTTP_BUBBLE_ETAG_LEN / 2);
     *p++ = '"';
 
-    etag->value.len = p - etag->value.data;
-    etag->hash = 1;
-    ngx_str_set(&etag->key, "ETag");
-
-    r->headers_out.etag = etag;
-
-    return NGX_OK;
+    return ngx_http_bubble_etag_header(r, etag, p - etag);
 }
 
 

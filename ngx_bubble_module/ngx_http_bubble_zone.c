@@ -37,12 +37,14 @@
  */
 
 
-#include <malloc.h>
-
 #include "ngx_http_bubble_zone.h"
 #include "ngx_http_bubble_cache.h"
 #include "bubble_cgroup.h"
 #include "bubble_estimate.h"
+
+#if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
+#include <malloc.h>
+#endif
 
 
 #define NGX_HTTP_BUBBLE_PERCENT        85    /* bubble_memory_limit auto */
@@ -882,30 +884,16 @@ counted:
 static ngx_int_t
 ngx_http_bubble_degraded(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
-    ngx_table_elt_t  *h;
+    static ngx_str_t  key = ngx_string("X-Bubble-Degraded");
+    static ngx_str_t  value = ngx_string("scale=1");
 
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
+    if (ngx_http_bubble_add_header(r, &key, &value) == NULL
+        || ngx_http_bubble_no_store(r) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
-    h->hash = 1;
-    ngx_str_set(&h->key, "X-Bubble-Degraded");
-    ngx_str_set(&h->value, "scale=1");
-
-    h = ngx_list_push(&r->headers_out.headers);
-    if (h == NULL) {
-        return NGX_ERROR;
-    }
-
-    h->hash = 1;
-    ngx_str_set(&h->key, "Cache-Control");
-    ngx_str_set(&h->value, "no-store");
-
-    if (r->headers_out.etag) {
-        r->headers_out.etag->hash = 0;
-        r->headers_out.etag = NULL;
-    }
+    ngx_http_bubble_clear_etag(r);
 
     ctx->degraded = 1;
 
@@ -1153,7 +1141,9 @@ ngx_http_bubble_trim_handler(ngx_event_t *ev)
         return;
     }
 
+#if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
     (void) malloc_trim(0);
+#endif
 
     ngx_http_bubble_dirty = 0;
 }
@@ -1198,9 +1188,11 @@ ngx_http_bubble_warm_up(ngx_cycle_t *cycle)
 
     ngx_destroy_pool(pool);
 
+#if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
     if (ngx_http_bubble_conf->malloc_tuning) {
         (void) malloc_trim(0);
     }
+#endif
 }
 
 
