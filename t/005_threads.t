@@ -20,34 +20,47 @@ my $w1 = bench_spec('w1');
 # heavy: about 1 s of drawing (W3 itself is ~0.3 s)
 my $w3 = heavy_spec();
 
-# the niceness of each thread of a process: { TID => nice }
-sub thread_nices {
+# the fields of /proc/PID/task/TID/stat after the command, for each thread
+# of a process: { TID => [fields] }; [0] is field 3 (state), [11] and [12]
+# utime and stime (clock ticks), [16] the nice value (field 19)
+sub thread_stats {
     my ($pid) = @_;
-    my %nice;
+    my %stat;
     for my $stat (glob "/proc/$pid/task/*/stat") {
         my ($tid) = $stat =~ m{/task/(\d+)/};
         open(my $fh, '<', $stat) or next;
         my $line = <$fh>;
         close $fh;
-        # fields after the ")" of the command: state is 3, nice is 19
-        my @f = split ' ', substr($line, rindex($line, ')') + 2);
-        $nice{$tid} = $f[16];
+        $stat{$tid} = [ split ' ', substr($line, rindex($line, ')') + 2) ];
     }
-    return \%nice;
+    return \%stat;
+}
+
+# the niceness of each thread of a process: { TID => nice }
+sub thread_nices {
+    my $st = thread_stats(@_);
+    return { map { ($_ => $st->{$_}[16]) } keys %$st };
+}
+
+# CPU time of each thread of a process, in clock ticks: { TID => ticks }
+sub thread_ticks {
+    my $st = thread_stats(@_);
+    return { map { ($_ => $st->{$_}[11] + $st->{$_}[12]) } keys %$st };
 }
 
 # Open one connection per request, send them all, then read all responses
 # as they come.  Returns the parsed responses in request order, each with
 # {done} = the time its last byte arrived.
-# seconds between sending one request and connecting for the next
-our $GAP = 0;
+# called before connecting for each request after the first: waits for
+# what the next request must follow
+our $BEFORE_NEXT;
 
 sub concurrent {
     my ($port, @reqs) = @_;
     my (@socks, %buf, %done);
     my $sel = IO::Select->new;
     for my $i (0 .. $#reqs) {
-        select(undef, undef, undef, $GAP) if $i && $GAP;
+        $BEFORE_NEXT->() if $i && $BEFORE_NEXT;
         my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$port",
                                       Proto => 'tcp') or die "connect: $!";
         $s->blocking(0);
@@ -151,12 +164,24 @@ my $location = q{
 # is answered long before the render ends; inline it has to wait for it.
 
 sub ping_vs_heavy {
-    my ($port, $uri) = @_;
-    # the ping connects 0.3 s after the W3 body is sent, once nginx has
-    # read it and the render runs (~1 s): sent at once, a loaded machine
-    # could let nginx answer the ping before reading all of the body
-    local $GAP = 0.3;
-    my @res = concurrent($port, post_raw($uri, $w3), get_raw('/ping'));
+    my ($ngx, $uri, $threaded) = @_;
+    my ($pid) = $ngx->worker_pids;
+    # the ping connects once the render has run for 50 ms (5 ticks) of
+    # CPU, on a render thread or on the event loop: sent at once, a loaded
+    # machine could let nginx answer the ping before the render starts
+    my $busy = sub {
+        my $t = thread_ticks($pid);
+        return grep { ($_ == $pid) != $threaded } keys %$t;
+    };
+    my $before = thread_ticks($pid);
+    local $BEFORE_NEXT = sub {
+        wait_for(30, sub {
+            my $now = thread_ticks($pid);
+            return grep { $now->{$_} - ($before->{$_} // 0) >= 5 }
+                   $busy->();
+        }) or diag("$uri: the render did not start within 30 s");
+    };
+    my @res = concurrent($ngx->{port}, post_raw($uri, $w3), get_raw('/ping'));
     return @res;
 }
 
@@ -164,14 +189,14 @@ sub ping_vs_heavy {
     my $ngx = start_nginx(main_conf => 'thread_pool bubble threads=1;',
                           server_conf => $location, workers => 1);
 
-    my ($heavy, $ping) = ping_vs_heavy($ngx->{port}, '/chart.png');
+    my ($heavy, $ping) = ping_vs_heavy($ngx, '/chart.png', 1);
     is($heavy->{status}, 200, 'threaded W3: 200');
     is($ping->{status}, 200, 'ping during a threaded W3: 200');
     ok($ping->{done} < $heavy->{done},
        sprintf('threaded: ping answered %.0f ms before the render ended',
                1000 * ($heavy->{done} - $ping->{done})));
 
-    ($heavy, $ping) = ping_vs_heavy($ngx->{port}, '/inline.png');
+    ($heavy, $ping) = ping_vs_heavy($ngx, '/inline.png', 0);
     is($heavy->{status}, 200, 'inline W3: 200');
     ok($ping->{done} >= $heavy->{done} - 0.05,
        'inline: the ping waited for the render (the test can tell the difference)');

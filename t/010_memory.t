@@ -172,7 +172,9 @@ conf_fails('bubble_degrade maybe', qr/bubble_degrade/,
     json_error_ok($never, 503, 'overloaded',
                   'degrade cannot help a scale-1 chart');
 
-    $st = status($ngx);
+    # released as each request is freed, which may follow its response by
+    # the lingering close (a few ms)
+    wait_for(5, sub { $st = status($ngx); ($st->{reserved} // -1) == 0 });
     is($st->{reserved}, 0, 'status: nothing reserved once answered');
     is($st->{renders}, 6, 'status: 6 renders admitted');
     is($st->{refused}{budget}, 3, 'status: 3 refused over the budget');

@@ -167,9 +167,11 @@ sub connect_raw {
         ok(send_all($s, post_head('/chart.png', length $w3) . $half),
            'half a body: sent');
 
-        # nginx reads what came (the rest of the body is awaited); while it
-        # waits the zone holds nothing for this request
-        sleep 0.3;
+        # nginx reads what came (the rest of the body is awaited); once its
+        # socket's receive queue is empty it has read the half and waits,
+        # and the zone holds nothing for this request
+        ok(wait_for(5, sub { server_rx_queue($ngx->{port}, $s) == 0 }),
+           'half a body: nginx has read what was sent');
         my $mid = status($ngx);
         is($mid->{in_flight}, 0, 'half a body: no render in flight');
         is($mid->{reserved}, 0, 'half a body: nothing reserved');

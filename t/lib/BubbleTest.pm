@@ -40,7 +40,7 @@ our @EXPORT = qw(
     bench_spec bench_path read_file
     module_path require_module
     json_error_ok
-    wait_for heavy_spec
+    wait_for heavy_spec server_rx_queue
 );
 
 our $NGINX = $ENV{BUBBLE_NGINX} || '/usr/sbin/nginx';
@@ -66,6 +66,25 @@ sub wait_for {
         sleep 0.02;
     }
     return $cond->();
+}
+
+# server_rx_queue($port, $client_socket): bytes the client sent to nginx
+# on 127.0.0.1:$port that nginx has not read yet (the receive queue of
+# nginx's end of the connection, from /proc/net/tcp); -1 while that end
+# is not found.  0 is the positive signal that nginx has read all sent.
+sub server_rx_queue {
+    my ($port, $sock) = @_;
+    my $peer = $sock->sockport;
+    open my $fh, '<', '/proc/net/tcp' or return -1;
+    while (my $line = <$fh>) {
+        my @f = split ' ', $line;
+        next unless @f > 4 && $f[1] =~ /:([0-9A-F]{4})$/;
+        next unless hex($1) == $port;
+        next unless $f[2] =~ /:([0-9A-F]{4})$/ && hex($1) == $peer;
+        my (undef, $rx) = split /:/, $f[4];
+        return hex $rx;
+    }
+    return -1;
 }
 
 # A chart that takes about a second to draw: W3's 5000 rows four times
