@@ -372,6 +372,7 @@ ngx_http_bubble_postconfiguration(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_bubble_init_process(ngx_cycle_t *cycle)
 {
+#if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
     ngx_http_bubble_main_conf_t  *bmcf;
 
     bmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_bubble_module);
@@ -395,7 +396,6 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
      * reliable: set them here.  "bubble_malloc_tuning off" keeps glibc's
      * defaults.
      */
-#if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
     if (bmcf == NULL || bmcf->malloc_tuning) {
         mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
         mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
