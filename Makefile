@@ -54,7 +54,7 @@ all: build
 
 # everything make run and make test need: DEPLOY_PKGS (tests/deploy/deploy.mk)
 # and FUZZ_PKGS (clang's libFuzzer for make fuzz-regress) included
-ALL_PKGS    = $(DEB_PKGS) $(DEPLOY_PKGS) $(FUZZ_PKGS)
+ALL_PKGS    = $(DEB_PKGS) $(DEPLOY_PKGS) $(FUZZ_PKGS) $(MATRIX_PKGS)
 
 deps:
 	@missing=""; for p in $(ALL_PKGS); do \
@@ -237,3 +237,5 @@ clean:
 # Dockerfiles, Kubernetes and ingress manifests (make deploy-check)
 -include tests/deploy/deploy.mk
 -include tests/soak/soak.mk
+# the nginx matrix (make test-matrix, musl-check, build-for)
+-include tests/matrix/matrix.mk

@@ -202,8 +202,13 @@ SRC_VERSION="$(source_version "$NGX")"
     || die "source is nginx $SRC_VERSION but the target is nginx" \
            "$TARGET_VERSION: load_module refuses a module of another version"
 
+# nginx.org's tarballs have ./configure; a git archive of a release tag
+# (../shared/nginx/) has auto/configure only
+CONFIGURE=./configure
+[ -x "$NGX/configure" ] || CONFIGURE=auto/configure
+
 say "configure nginx $SRC_VERSION (${MODE}): ${CONF_ARGS[*]}"
-(cd "$NGX" && ./configure "${CONF_ARGS[@]}" --add-dynamic-module="$REPO" \
+(cd "$NGX" && $CONFIGURE "${CONF_ARGS[@]}" --add-dynamic-module="$REPO" \
     > configure.log 2>&1) || { tail -30 "$NGX/configure.log" >&2; die "configure failed"; }
 make -s -C "$NGX" -f objs/Makefile -j"$JOBS" modules > "$WORK/make.log" 2>&1 \
     || { tail -40 "$WORK/make.log" >&2; die "make modules failed"; }

@@ -26,8 +26,11 @@ require_module();
 my $ROOT = $ENV{BUBBLE_ROOT} or die "BUBBLE_ROOT is not set\n";
 my $NGX_SRC = $ENV{NGX_SRC} || '/usr/share/nginx/src';
 
+# a release tarball (git archive of a tag, the matrix's) has auto/configure
+# only; Debian's nginx-dev tree and nginx.org's tarballs have ./configure
+my $CONFIGURE = -x "$NGX_SRC/configure" ? './configure' : 'auto/configure';
 BAIL_OUT("$NGX_SRC is missing: run `make deps` (Debian package nginx-dev)")
-    unless -x "$NGX_SRC/configure";
+    unless -x "$NGX_SRC/$CONFIGURE";
 
 my $PKG_CONFIG = `command -v pkg-config 2>/dev/null`;
 chomp $PKG_CONFIG;
@@ -52,7 +55,7 @@ chmod 0755, "$tmp/bin/pkg-config" or die $!;
 # ./configure, its exit status and what it printed (stdout and stderr)
 sub configure {
     my (%o) = @_;
-    my $cmd = "cd $tmp/nginx && ./configure --without-http_rewrite_module"
+    my $cmd = "cd $tmp/nginx && $CONFIGURE --without-http_rewrite_module"
             . " --without-http_gzip_module --add-dynamic-module=$ROOT";
     $cmd = "unshare -m sh -c 'mount -t tmpfs tmpfs $o{hide_dir} && $cmd'"
         if $o{hide_dir};
