@@ -24,8 +24,8 @@
  * An entry keeps what the answer needs: the bytes, the format, the ETag
  * and the dropped rows; Cache-Control comes from the serving location.
  * It is stale (EXPIRED, rendered anew) when it was rendered by another
- * renderer (a reload after an upgrade of the module, cairo, librsvg, pango
- * or fontconfig) or, with valid=, once older than that.
+ * renderer (a reload after an upgrade of the module, cairo, pango,
+ * harfbuzz, fontconfig or the fonts) or, with valid=, once older than that.
  *
  * Never stored: errors, refusals, degraded images (X-Bubble-Degraded), and
  * entries over max_entry.  Hits are served while renders are refused:
@@ -98,8 +98,6 @@ static ngx_int_t ngx_http_bubble_cache_key(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx, ngx_str_t *parts, ngx_uint_t n);
 static ngx_int_t ngx_http_bubble_cache_lookup(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_cache_ctx_t *cctx);
-static ngx_int_t ngx_http_bubble_cache_send(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_cache_hit_t *hit);
 static ngx_int_t ngx_http_bubble_cache_set_status(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx, ngx_uint_t status);
 static ngx_http_bubble_cache_node_t *ngx_http_bubble_cache_find(
@@ -110,6 +108,8 @@ static void ngx_http_bubble_cache_unpin(void *data);
 static void ngx_http_bubble_cache_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static uint64_t ngx_http_bubble_cache_renderer(void);
+static ngx_int_t ngx_http_bubble_cache_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 
 /* the tag of our zones: bubble_zone's name is not reused for a cache */
@@ -125,10 +125,13 @@ static ngx_str_t  ngx_http_bubble_cache_statuses[] = {
 };
 
 
-static ngx_str_t  ngx_http_bubble_cache_types[] = {
-    ngx_string("image/png"),
-    ngx_string("image/svg+xml"),
-    ngx_string("application/pdf")
+static ngx_http_variable_t  ngx_http_bubble_cache_vars[] = {
+
+    { ngx_string("bubble_cache_status"), NULL,
+      ngx_http_bubble_cache_status_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
+      ngx_http_null_variable
 };
 
 
@@ -622,18 +625,13 @@ ngx_http_bubble_cache_lookup(ngx_http_request_t *r,
     }
 
     if (revalidated) {
-        r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
-        r->header_only = 1;
-        ngx_http_clear_content_length(r);
-
-        if (ngx_http_bubble_cache_headers(r) != NGX_OK) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        return ngx_http_send_header(r);
+        return ngx_http_bubble_send_not_modified(r);
     }
 
-    return ngx_http_bubble_cache_send(r, ctx, &hit);
+    /* as a render's: Cache-Control for the URL forms, not for POST */
+    return ngx_http_bubble_send_image(r, hit.format, hit.data, hit.len,
+                                      hit.dropped,
+                                      r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD));
 
 render:
 
@@ -647,64 +645,13 @@ render:
 }
 
 
-/* a hit's 200: the headers a render would have sent, and the bytes */
-
-static ngx_int_t
-ngx_http_bubble_cache_send(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
-    ngx_http_bubble_cache_hit_t *hit)
-{
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_chain_t       out;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_type = ngx_http_bubble_cache_types[hit->format];
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = hit->len;
-
-    if (ngx_http_bubble_dropped_rows_header(r, hit->dropped) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* as a render's: Cache-Control for the URL forms, not for POST */
-    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
-        && ngx_http_bubble_cache_headers(r) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only
-        || hit->data == NULL)
-    {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    b->pos = hit->data;
-    b->last = hit->data + hit->len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
 static ngx_int_t
 ngx_http_bubble_cache_set_status(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx, ngx_uint_t status)
 {
     ngx_http_bubble_loc_conf_t  *blcf;
+
+    static ngx_str_t             key = ngx_string("X-Bubble-Cache");
 
     ctx->cache_status = status;
 
@@ -713,8 +660,6 @@ ngx_http_bubble_cache_set_status(ngx_http_request_t *r,
     if (!blcf->cache_header) {
         return NGX_OK;
     }
-
-    static ngx_str_t  key = ngx_string("X-Bubble-Cache");
 
     if (ngx_http_bubble_add_header(r, &key,
                                    &ngx_http_bubble_cache_statuses[status])
@@ -979,9 +924,9 @@ ngx_http_bubble_cache_renderer(void)
 }
 
 
-/* $bubble_cache_status, in ngx_http_bubble_metrics.c's table of variables */
+/* $bubble_cache_status: HIT, MISS, EXPIRED or BYPASS of this request */
 
-ngx_int_t
+static ngx_int_t
 ngx_http_bubble_cache_status_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data)
 {
@@ -999,6 +944,27 @@ ngx_http_bubble_cache_status_variable(ngx_http_request_t *r,
     v->valid = 1;
     v->no_cacheable = 0;
     v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
+/* this file's variables, added at preconfiguration */
+
+ngx_int_t
+ngx_http_bubble_cache_add_variables(ngx_conf_t *cf)
+{
+    ngx_http_variable_t  *var, *v;
+
+    for (v = ngx_http_bubble_cache_vars; v->name.len; v++) {
+        var = ngx_http_add_variable(cf, &v->name, v->flags);
+        if (var == NULL) {
+            return NGX_ERROR;
+        }
+
+        var->get_handler = v->get_handler;
+        var->data = v->data;
+    }
 
     return NGX_OK;
 }

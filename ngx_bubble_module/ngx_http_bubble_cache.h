@@ -30,7 +30,8 @@
 
 /*
  * Counters since the zone was created (they survive reloads), and gauges.
- * The first five are the ones INTERFACES.md promises to the metrics.
+ * The first five are the bubble_cache_* series of /metrics (README,
+ * "Metrics").
  */
 typedef struct {
     ngx_atomic_uint_t         entries;
@@ -73,8 +74,7 @@ void ngx_http_bubble_cache_store(ngx_http_request_t *r,
 
 char *ngx_http_bubble_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
-ngx_int_t ngx_http_bubble_cache_status_variable(ngx_http_request_t *r,
-    ngx_http_variable_value_t *v, uintptr_t data);
+ngx_int_t ngx_http_bubble_cache_add_variables(ngx_conf_t *cf);
 
 
 #endif /* _NGX_HTTP_BUBBLE_CACHE_H_INCLUDED_ */

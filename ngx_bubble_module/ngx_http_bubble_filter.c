@@ -1,6 +1,6 @@
 
 /*
- * ngx_bubble: nginx's own 413 and 400 as SPEC.md's JSON.
+ * ngx_bubble: nginx's own 413 and 400 as docs/spec.md's JSON errors.
  *
  * A body over client_max_body_size is refused by nginx itself (before the
  * content handler, or while reading a chunked body) with an HTML page, and
@@ -56,6 +56,8 @@ ngx_http_bubble_header_filter(ngx_http_request_t *r)
         if (ctx == NULL) {
             return NGX_ERROR;
         }
+
+        ctx->reject_reason = NGX_DECLINED;
 
         ngx_http_set_ctx(r, ctx, ngx_http_bubble_module);
     }

@@ -20,8 +20,6 @@
 static ngx_http_bubble_ctx_t *ngx_http_bubble_create_ctx(
     ngx_http_request_t *r);
 static void ngx_http_bubble_cleanup(void *data);
-static void *ngx_http_bubble_palloc(void *data, size_t size);
-static void ngx_http_bubble_pfree(void *data, void *p);
 static ngx_int_t ngx_http_bubble_content_type_ok(ngx_http_request_t *r);
 static void ngx_http_bubble_body_handler(ngx_http_request_t *r);
 static ngx_int_t ngx_http_bubble_body_size(ngx_http_request_t *r,
@@ -32,18 +30,6 @@ static ngx_int_t ngx_http_bubble_parse_body(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 static ngx_int_t ngx_http_bubble_process(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
-static ngx_int_t ngx_http_bubble_send_image(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx);
-
-static u_char *ngx_http_bubble_json_string(u_char *p, u_char *last,
-    const char *s);
-
-
-static ngx_str_t  ngx_http_bubble_types[] = {
-    ngx_string("image/png"),
-    ngx_string("image/svg+xml"),
-    ngx_string("application/pdf")
-};
 
 
 ngx_int_t
@@ -160,9 +146,7 @@ ngx_http_bubble_create_ctx(ngx_http_request_t *r)
     cln->data = pool;
 
     ctx->pool = pool;
-    ctx->alloc.alloc = ngx_http_bubble_palloc;
-    ctx->alloc.free = ngx_http_bubble_pfree;
-    ctx->alloc.data = pool;
+    ngx_http_bubble_pool_allocator(&ctx->alloc, pool);
     ctx->err.offset = -1;
 
     bubble_limits_default(&ctx->limits);
@@ -170,6 +154,7 @@ ngx_http_bubble_create_ctx(ngx_http_request_t *r)
     ctx->limits.max_pixels = blcf->max_pixels;
 
     ctx->format = -1;
+    ctx->reject_reason = NGX_DECLINED;
 
     if (r->exten.len == 3) {
         if (ngx_strncasecmp(r->exten.data, (u_char *) "png", 3) == 0) {
@@ -193,21 +178,6 @@ static void
 ngx_http_bubble_cleanup(void *data)
 {
     ngx_destroy_pool(data);
-}
-
-
-static void *
-ngx_http_bubble_palloc(void *data, size_t size)
-{
-    return ngx_palloc(data, size);
-}
-
-
-static void
-ngx_http_bubble_pfree(void *data, void *p)
-{
-    /* returns large blocks (pixels, SVG) at once; small ones stay */
-    (void) ngx_pfree(data, p);
 }
 
 
@@ -465,7 +435,7 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
     ngx_int_t  rc;
 
-    /* SPEC.md: a URL extension wins over the "format" field */
+    /* docs/spec.md: a URL extension wins over the "format" field */
     if (ctx->format >= 0) {
         ctx->chart->format = ctx->format;
     }
@@ -482,35 +452,22 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         }
     }
 
-    /* a chart URL is a file: revalidation and HEAD never render */
+    /*
+     * A chart URL is a file: revalidation does not draw, but it answers
+     * 304 only for a chart that would draw, so its layout runs first (a
+     * chart with no room for its panel is a 400 whatever the ETag).  HEAD
+     * renders as GET does: the same status and headers, Content-Length
+     * included.
+     */
 
-    if (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD)) {
-
-        if (ngx_http_bubble_not_modified(r)) {
-            r->headers_out.status = NGX_HTTP_NOT_MODIFIED;
-            r->header_only = 1;
-            ngx_http_clear_content_length(r);
-
-            if (ngx_http_bubble_cache_headers(r) != NGX_OK) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            return ngx_http_send_header(r);
+    if ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+        && ngx_http_bubble_not_modified(r))
+    {
+        if (bubble_render_check(&ctx->alloc, ctx->chart, &ctx->err) != 0) {
+            return ngx_http_bubble_send_error(r, &ctx->err);
         }
 
-        if (r->method & NGX_HTTP_HEAD) {
-            r->headers_out.status = NGX_HTTP_OK;
-            r->headers_out.content_type =
-                                 ngx_http_bubble_types[ctx->chart->format];
-            r->headers_out.content_type_len =
-                                 r->headers_out.content_type.len;
-
-            if (ngx_http_bubble_cache_headers(r) != NGX_OK) {
-                return NGX_HTTP_INTERNAL_SERVER_ERROR;
-            }
-
-            return ngx_http_send_header(r);
-        }
+        return ngx_http_bubble_send_not_modified(r);
     }
 
     /* reserve the render's estimated peak in the zone, or 503 */
@@ -526,7 +483,8 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     }
 
 #if (NGX_THREADS)
-    rc = ngx_http_bubble_thread_post(r, ctx);
+    rc = ngx_http_bubble_thread_post(r, ctx, ngx_http_bubble_render,
+                                     ngx_http_bubble_finish);
 
     if (rc == NGX_DONE) {
         return NGX_DONE;
@@ -571,6 +529,11 @@ ngx_http_bubble_finish(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     /* counted before a byte is sent: a client that has it can scrape it */
     ngx_http_bubble_count_render(r, ctx);
 
+    if (r->connection->error) {
+        /* the client went away while a thread rendered: nothing to send */
+        return NGX_ERROR;
+    }
+
     /* the reservation shrinks to what the request still holds */
     ngx_http_bubble_rendered(r, ctx);
 
@@ -578,239 +541,12 @@ ngx_http_bubble_finish(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         return ngx_http_bubble_send_error(r, &ctx->err);
     }
 
-    return ngx_http_bubble_send_image(r, ctx);
-}
-
-
-static ngx_int_t
-ngx_http_bubble_send_image(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
-{
-    ngx_int_t     rc;
-    ngx_buf_t    *b;
-    ngx_chain_t   out;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_type = ngx_http_bubble_types[ctx->chart->format];
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = ctx->out.len;
-
-    if (ngx_http_bubble_dropped_rows_header(r, ctx->out.dropped_rows)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     /* a miss keeps the image (never a degraded one, nor an error) */
     ngx_http_bubble_cache_store(r, ctx);
 
     /* a degraded image is not the chart the URL names: never cached */
-    if ((r->method & NGX_HTTP_GET) && !ctx->degraded
-        && ngx_http_bubble_cache_headers(r) != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    b = ngx_calloc_buf(r->pool);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* the bytes live in ctx->pool, which lives as long as the request */
-    b->pos = ctx->out.data;
-    b->last = ctx->out.data + ctx->out.len;
-    b->memory = 1;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-/* Cache-Control of a chart URL's 200 and 304 (bubble_cache_control) */
-
-ngx_int_t
-ngx_http_bubble_cache_headers(ngx_http_request_t *r)
-{
-    ngx_http_bubble_loc_conf_t  *blcf;
-
-    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
-
-    if (blcf->cache_control.len == 0) {
-        return NGX_OK;
-    }
-
-    /* registered where nginx's "expires" finds it, and then replaces it */
-    return ngx_http_bubble_set_cache_control(r, &blcf->cache_control);
-}
-
-
-/*
- * SPEC.md's error body:
- * {"error": "...", "message": "...", "path": "...", "offset": N | null}
- */
-
-ngx_int_t
-ngx_http_bubble_send_error(ngx_http_request_t *r, bubble_error_t *err)
-{
-    ngx_int_t         rc;
-    ngx_buf_t        *b;
-    ngx_uint_t        level;
-    ngx_chain_t       out;
-
-    if (err->code == NULL) {
-        bubble_error_set(err, NGX_HTTP_INTERNAL_SERVER_ERROR, "internal", "",
-                         "unknown error");
-    }
-
-    level = (err->status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
-                                                            : NGX_LOG_INFO;
-
-    ngx_log_error(level, r->connection->log, 0, "bubble: %s: %s",
-                  err->code, err->message);
-
-    b = ngx_http_bubble_error_buf(r, err);
-    if (b == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    r->headers_out.status = err->status;
-
-    if (ngx_http_bubble_error_headers(r, err->status, b->last - b->pos)
-        != NGX_OK)
-    {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
-}
-
-
-/*
- * SPEC.md's error body:
- * {"error": "...", "message": "...", "path": "...", "offset": N | null}
- */
-
-ngx_buf_t *
-ngx_http_bubble_error_buf(ngx_http_request_t *r, bubble_error_t *err)
-{
-    size_t      len;
-    u_char     *p, *last;
-    ngx_buf_t  *b;
-
-    /* every byte escaped as \u00XX at worst */
-    len = sizeof("{\"error\":\"\",\"message\":\"\",\"path\":\"\","
-                 "\"offset\":}\n") + NGX_OFF_T_LEN
-          + 6 * (ngx_strlen(err->code) + ngx_strlen(err->message)
-                 + ngx_strlen(err->path));
-
-    b = ngx_create_temp_buf(r->pool, len);
-    if (b == NULL) {
-        return NULL;
-    }
-
-    p = b->pos;
-    last = b->end;
-
-    p = ngx_cpymem(p, "{\"error\":", 9);
-    p = ngx_http_bubble_json_string(p, last, err->code);
-    p = ngx_cpymem(p, ",\"message\":", 11);
-    p = ngx_http_bubble_json_string(p, last, err->message);
-    p = ngx_cpymem(p, ",\"path\":", 8);
-    p = ngx_http_bubble_json_string(p, last, err->path);
-
-    if (err->offset >= 0) {
-        p = ngx_sprintf(p, ",\"offset\":%l}\n", err->offset);
-    } else {
-        p = ngx_cpymem(p, ",\"offset\":null}\n", 16);
-    }
-
-    b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    return b;
-}
-
-
-ngx_int_t
-ngx_http_bubble_error_headers(ngx_http_request_t *r, ngx_uint_t status,
-    size_t len)
-{
-    static ngx_str_t  retry_after = ngx_string("Retry-After");
-    static ngx_str_t  retry_after_value = ngx_string("1");
-    static ngx_str_t  allow = ngx_string("Allow");
-    static ngx_str_t  allow_value = ngx_string("GET, HEAD, POST");
-
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-    r->headers_out.content_length_n = len;
-
-    /* errors are about this request: never cache them */
-    if (ngx_http_bubble_no_store(r) != NGX_OK) {
-        return NGX_ERROR;
-    }
-
-    /* refusals are about load: worth retrying soon, in seconds */
-    if (status == NGX_HTTP_SERVICE_UNAVAILABLE
-        && ngx_http_bubble_add_header(r, &retry_after, &retry_after_value)
-           == NULL)
-    {
-        return NGX_ERROR;
-    }
-
-    if (status == NGX_HTTP_NOT_ALLOWED
-        && ngx_http_bubble_add_header(r, &allow, &allow_value) == NULL)
-    {
-        return NGX_ERROR;
-    }
-
-    return NGX_OK;
-}
-
-
-static u_char *
-ngx_http_bubble_json_string(u_char *p, u_char *last, const char *s)
-{
-    u_char  c;
-
-    *p++ = '"';
-
-    while (*s && p < last - 8) {
-        c = (u_char) *s++;
-
-        if (c == '"' || c == '\\') {
-            *p++ = '\\';
-            *p++ = c;
-
-        } else if (c < 0x20) {
-            p = ngx_sprintf(p, "\\u%04xd", (ngx_uint_t) c);
-
-        } else {
-            *p++ = c;
-        }
-    }
-
-    *p++ = '"';
-
-    return p;
+    return ngx_http_bubble_send_image(r, ctx->chart->format, ctx->out.data,
+                                      ctx->out.len, ctx->out.dropped_rows,
+                                      (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+                                      && !ctx->degraded);
 }

@@ -33,11 +33,6 @@ static ngx_int_t ngx_http_bubble_reject_reason_variable(
     ngx_http_request_t *r, ngx_http_variable_value_t *v, uintptr_t data);
 
 
-const char  *ngx_http_bubble_formats[NGX_HTTP_BUBBLE_FORMATS] = {
-    "png", "svg", "pdf"                     /* bubble_format_e's order */
-};
-
-
 const char  *ngx_http_bubble_reasons[NGX_HTTP_BUBBLE_REASONS] = {
     "memory", "working_set", "queue", "limits", "bad_input"
 };
@@ -68,10 +63,6 @@ static ngx_http_variable_t  ngx_http_bubble_vars[] = {
 
     { ngx_string("bubble_reject_reason"), NULL,
       ngx_http_bubble_reject_reason_variable, 0,
-      NGX_HTTP_VAR_NOCACHEABLE, 0 },
-
-    { ngx_string("bubble_cache_status"), NULL,
-      ngx_http_bubble_cache_status_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
       ngx_http_null_variable
@@ -136,7 +127,6 @@ ngx_http_bubble_now_us(void)
 ngx_int_t
 ngx_http_bubble_reject_reason(ngx_http_request_t *r)
 {
-    ngx_uint_t                   i;
     ngx_http_bubble_ctx_t       *ctx;
     ngx_http_bubble_loc_conf_t  *blcf;
 
@@ -150,20 +140,17 @@ ngx_http_bubble_reject_reason(ngx_http_request_t *r)
 
     if (ctx != NULL) {
 
-        /* a render that failed is a render: outcome "error" */
-        if (ctx->rendered) {
-            return NGX_DECLINED;
+        /*
+         * admission (zone.c), the thread pool and a layout that refused
+         * the chart (ngx_http_bubble_count_render) say why they refused
+         */
+        if (ctx->reject_reason != NGX_DECLINED) {
+            return ctx->reject_reason;
         }
 
-        /* admission (zone.c) and the thread pool say why they refused */
-        if (ctx->reject_reason != NULL) {
-            for (i = 0; i < NGX_HTTP_BUBBLE_REASONS; i++) {
-                if (ngx_strcmp(ctx->reject_reason, ngx_http_bubble_reasons[i])
-                    == 0)
-                {
-                    return i;
-                }
-            }
+        /* a render that failed otherwise is a render: outcome "error" */
+        if (ctx->rendered) {
+            return NGX_DECLINED;
         }
     }
 
@@ -234,6 +221,13 @@ ngx_http_bubble_count_render(ngx_http_request_t *r,
     ngx_http_bubble_main_conf_t  *bmcf;
 
     if (ctx->chart == NULL || ctx->chart->format >= NGX_HTTP_BUBBLE_FORMATS) {
+        return;
+    }
+
+    if (ctx->render_rc != 0 && ctx->err.status < NGX_HTTP_INTERNAL_SERVER_ERROR)
+    {
+        /* the layout refused the chart (no room, no rows): bad input */
+        ctx->reject_reason = NGX_HTTP_BUBBLE_REASON_BAD_INPUT;
         return;
     }
 

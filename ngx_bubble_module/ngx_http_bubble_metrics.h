@@ -22,7 +22,6 @@
 #include "ngx_http_bubble_module.h"
 
 
-#define NGX_HTTP_BUBBLE_FORMATS      3      /* png, svg, pdf: bubble.h */
 
 /* refusal reasons, the label values of bubble_refusals_total */
 #define NGX_HTTP_BUBBLE_REASON_MEMORY       0   /* the budget, or no slot */
@@ -64,7 +63,6 @@ typedef struct {
 } ngx_http_bubble_readiness_t;
 
 
-extern const char *ngx_http_bubble_formats[NGX_HTTP_BUBBLE_FORMATS];
 extern const char *ngx_http_bubble_reasons[NGX_HTTP_BUBBLE_REASONS];
 extern const ngx_uint_t ngx_http_bubble_bounds_us[NGX_HTTP_BUBBLE_BOUNDS];
 extern const char *ngx_http_bubble_bounds[NGX_HTTP_BUBBLE_BOUNDS];
@@ -80,8 +78,6 @@ void ngx_http_bubble_count_render(ngx_http_request_t *r,
 
 /* ngx_http_bubble_ready.c */
 char *ngx_http_bubble_ready(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_bubble_ready_threshold(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 ngx_int_t ngx_http_bubble_ready_check(ngx_http_bubble_main_conf_t *bmcf,
     ngx_http_bubble_readiness_t *rd);
 

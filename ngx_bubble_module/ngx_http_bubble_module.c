@@ -18,6 +18,14 @@ static void *ngx_http_bubble_create_loc_conf(ngx_conf_t *cf);
 static char *ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent,
     void *child);
 static char *ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
+static void *ngx_http_bubble_create_main_conf(ngx_conf_t *cf);
+static char *ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf);
+static char *ngx_http_bubble_memory_limit(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+static char *ngx_http_bubble_ready_threshold(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+static ngx_int_t ngx_http_bubble_conf_percent(ngx_conf_t *cf,
+    ngx_str_t *value, ngx_uint_t sign);
 static ngx_int_t ngx_http_bubble_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_bubble_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_bubble_init_process(ngx_cycle_t *cycle);
@@ -344,15 +352,231 @@ ngx_http_bubble(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 }
 
 
+static void *
+ngx_http_bubble_create_main_conf(ngx_conf_t *cf)
+{
+    ngx_http_bubble_main_conf_t  *bmcf;
+
+    bmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_bubble_main_conf_t));
+    if (bmcf == NULL) {
+        return NULL;
+    }
+
+    /*
+     * set by ngx_pcalloc():
+     *
+     *     bmcf->shm_zone = NULL;
+     *     bmcf->status = 0;
+     */
+
+    bmcf->limit_mode = NGX_CONF_UNSET;
+    bmcf->limit_percent = NGX_CONF_UNSET_UINT;
+    bmcf->limit_size = NGX_CONF_UNSET_SIZE;
+    bmcf->malloc_tuning = NGX_CONF_UNSET;
+    bmcf->ready_threshold = NGX_CONF_UNSET_UINT;
+
+    return bmcf;
+}
+
+
+static char *
+ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf)
+{
+    ngx_http_bubble_main_conf_t  *bmcf = conf;
+
+    ngx_conf_init_value(bmcf->malloc_tuning, 1);
+
+    ngx_conf_init_uint_value(bmcf->ready_threshold,
+                             NGX_HTTP_BUBBLE_READY_PERCENT);
+
+    if (bmcf->shm_zone == NULL) {
+
+        if (bmcf->limit_mode != NGX_CONF_UNSET) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"bubble_memory_limit\" requires "
+                               "\"bubble_zone\"");
+            return NGX_CONF_ERROR;
+        }
+
+        if (bmcf->status) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"bubble_status\" requires \"bubble_zone\"");
+            return NGX_CONF_ERROR;
+        }
+
+        if (bmcf->ready) {
+            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                               "\"bubble_ready\" requires \"bubble_zone\"");
+            return NGX_CONF_ERROR;
+        }
+
+        return NGX_CONF_OK;
+    }
+
+    if (bmcf->limit_mode == NGX_CONF_UNSET) {
+        bmcf->limit_mode = NGX_HTTP_BUBBLE_LIMIT_AUTO;
+    }
+
+    if (bmcf->limit_percent == NGX_CONF_UNSET_UINT) {
+        bmcf->limit_percent = NGX_HTTP_BUBBLE_PERCENT;
+    }
+
+    if (bmcf->limit_size == NGX_CONF_UNSET_SIZE) {
+        bmcf->limit_size = 0;
+    }
+
+    /* the cache is paid for from the budget: some must be left */
+    if (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE
+        && ngx_http_bubble_cache_size(bmcf) >= bmcf->limit_size)
+    {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "\"bubble_cache_zone\" of %uz bytes leaves "
+                           "nothing of \"bubble_memory_limit\" %uz for "
+                           "renders", ngx_http_bubble_cache_size(bmcf),
+                           bmcf->limit_size);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* bubble_memory_limit auto [PERCENT%] | SIZE | off */
+
+static char *
+ngx_http_bubble_memory_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
+{
+    ngx_http_bubble_main_conf_t  *bmcf = conf;
+
+    ssize_t     size;
+    ngx_int_t   percent;
+    ngx_str_t  *value;
+
+    if (bmcf->limit_mode != NGX_CONF_UNSET) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "auto") == 0) {
+        bmcf->limit_mode = NGX_HTTP_BUBBLE_LIMIT_AUTO;
+
+        if (cf->args->nelts == 2) {
+            return NGX_CONF_OK;
+        }
+
+        percent = ngx_http_bubble_conf_percent(cf, &value[2], 1);
+        if (percent == NGX_ERROR) {
+            return NGX_CONF_ERROR;
+        }
+
+        bmcf->limit_percent = percent;
+
+        return NGX_CONF_OK;
+    }
+
+    if (cf->args->nelts != 2) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[2]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        bmcf->limit_mode = NGX_HTTP_BUBBLE_LIMIT_OFF;
+        return NGX_CONF_OK;
+    }
+
+    size = ngx_parse_size(&value[1]);
+
+    if (size == NGX_ERROR || size == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\", expected \"auto\", "
+                           "\"auto PERCENT%%\", a size or \"off\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    bmcf->limit_mode = NGX_HTTP_BUBBLE_LIMIT_SIZE;
+    bmcf->limit_size = size;
+
+    return NGX_CONF_OK;
+}
+
+
+/* bubble_ready_threshold PERCENT% (the "%" may be left out) */
+
+static char *
+ngx_http_bubble_ready_threshold(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_bubble_main_conf_t  *bmcf = conf;
+
+    ngx_int_t   percent;
+    ngx_str_t  *value;
+
+    if (bmcf->ready_threshold != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    percent = ngx_http_bubble_conf_percent(cf, &value[1], 0);
+    if (percent == NGX_ERROR) {
+        return NGX_CONF_ERROR;
+    }
+
+    bmcf->ready_threshold = percent;
+
+    return NGX_CONF_OK;
+}
+
+
 /*
- * variables: $bubble_render_time, $bubble_reserved, $bubble_reject_reason,
- * $bubble_cache_status (ngx_http_bubble_metrics.c's table)
+ * "85%" (or "85" where SIGN is 0) as 1 to 100, or NGX_ERROR with the
+ * message logged
+ */
+
+static ngx_int_t
+ngx_http_bubble_conf_percent(ngx_conf_t *cf, ngx_str_t *value,
+    ngx_uint_t sign)
+{
+    size_t     len;
+    ngx_int_t  percent;
+
+    len = value->len;
+    percent = NGX_ERROR;
+
+    if (len > 1 && value->data[len - 1] == '%') {
+        percent = ngx_atoi(value->data, len - 1);
+
+    } else if (!sign) {
+        percent = ngx_atoi(value->data, len);
+    }
+
+    if (percent < 1 || percent > 100) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid percentage \"%V\", expected 1%% to 100%%",
+                           value);
+        return NGX_ERROR;
+    }
+
+    return percent;
+}
+
+
+/*
+ * variables, each file its own: $bubble_render_time, $bubble_reserved,
+ * $bubble_reject_reason (metrics.c); $bubble_cache_status (cache.c)
  */
 
 static ngx_int_t
 ngx_http_bubble_preconfiguration(ngx_conf_t *cf)
 {
-    return ngx_http_bubble_add_variables(cf);
+    if (ngx_http_bubble_add_variables(cf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_bubble_cache_add_variables(cf);
 }
 
 
@@ -378,23 +602,14 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
     bmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_bubble_module);
 
     /*
-     * glibc raises its mmap threshold after a large free (up to 32 MiB),
-     * after which freed pixel buffers stay in the heap for good.  A fixed
-     * 8 MiB keeps larger buffers in their own mappings, returned on free;
-     * smaller canvases (800 x 600 at scale 2 is 7.3 MiB) are reused from
-     * the heap under load, and malloc_trim(0) gives their pages back when
-     * the worker goes idle.  The heap's top is given back on free only
-     * past 4 MiB: at 1 MiB a W1 canvas (1.9 MiB) went back after every
-     * render and came in again as 120-490 page faults a request; at 4 MiB
-     * none.  (256 KiB for the mmap threshold, the first setting, made every
-     * W1 canvas fresh memory: page faults were 10% of its CPU.)  One arena
-     * for the render threads and the event loop: malloc_trim(0) gives back
-     * the free top of the main arena only, so a second arena kept up to
-     * 4 MiB at idle; with one, the same req/s, and every free page goes
-     * back.  docs/memory.md has the figures.
-     * Workers are forked, so MALLOC_* environment variables are not
-     * reliable: set them here.  "bubble_malloc_tuning off" keeps glibc's
-     * defaults.
+     * glibc's defaults keep freed pixel buffers in the heap for good: a
+     * fixed 8 MiB mmap threshold gives larger buffers back on free, a
+     * 4 MiB trim threshold keeps a W1 canvas (1.9 MiB) in the heap
+     * between renders, and one arena lets the idle malloc_trim(0) reach
+     * every free page.  Forked workers do not reliably see MALLOC_*
+     * variables, hence mallopt() here; "bubble_malloc_tuning off" keeps
+     * glibc's defaults.  The settings tried, and their figures:
+     * docs/memory.md, "Allocator hygiene".
      */
     if (bmcf == NULL || bmcf->malloc_tuning) {
         mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);

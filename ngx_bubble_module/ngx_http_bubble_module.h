@@ -15,6 +15,7 @@
 
 #include "bubble.h"
 #include "ngx_http_bubble_response.h"
+#include "ngx_http_bubble_pool.h"
 
 
 /*
@@ -34,6 +35,15 @@
 #define NGX_HTTP_BUBBLE_LIMIT_AUTO   0      /* a percentage of the cgroup's */
 #define NGX_HTTP_BUBBLE_LIMIT_SIZE   1      /* bytes, given */
 #define NGX_HTTP_BUBBLE_LIMIT_OFF    2      /* account, never refuse */
+
+/*
+ * bubble_memory_limit auto: 15% of the limit stays for what no
+ * reservation covers (the zone, first-use font caches, estimate error,
+ * 100 ms between samples); the OOM test asserts usage peaks under 90%
+ */
+#define NGX_HTTP_BUBBLE_PERCENT      85
+/* bubble_ready_threshold: unready at 75% of what admission refuses at */
+#define NGX_HTTP_BUBBLE_READY_PERCENT  75
 
 
 typedef struct {
@@ -84,7 +94,7 @@ typedef struct {
     ngx_int_t                 format;       /* from the URL, or -1 */
     ngx_buf_t                *rewrite;      /* JSON for nginx's own 413 */
     int                       render_rc;    /* bubble_render()'s result */
-    const char               *reject_reason;    /* "memory", "queue", ... */
+    ngx_int_t                 reject_reason;    /* REASON_*; NGX_DECLINED */
     ngx_http_bubble_reservation_t  *reservation;   /* in the zone, or NULL */
     size_t                    reserved;     /* bytes, at admission */
     uint64_t                  render_us;    /* bubble_render() took, us */
@@ -105,30 +115,20 @@ ngx_int_t ngx_http_bubble_handler(ngx_http_request_t *r);
 void ngx_http_bubble_render(ngx_http_bubble_ctx_t *ctx);
 ngx_int_t ngx_http_bubble_finish(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
-ngx_int_t ngx_http_bubble_send_error(ngx_http_request_t *r,
-    bubble_error_t *err);
-ngx_buf_t *ngx_http_bubble_error_buf(ngx_http_request_t *r,
-    bubble_error_t *err);
-ngx_int_t ngx_http_bubble_error_headers(ngx_http_request_t *r,
-    ngx_uint_t status, size_t len);
-ngx_int_t ngx_http_bubble_cache_headers(ngx_http_request_t *r);
 ngx_int_t ngx_http_bubble_filter_init(ngx_conf_t *cf);
 
 ngx_int_t ngx_http_bubble_url_spec(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx, ngx_str_t *json);
 ngx_int_t ngx_http_bubble_verify_sig(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx, ngx_str_t *json, ngx_array_t *secrets);
-ngx_int_t ngx_http_bubble_set_etag(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx);
-ngx_int_t ngx_http_bubble_not_modified(ngx_http_request_t *r);
 char *ngx_http_bubble_url_secret(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
-void *ngx_http_bubble_create_main_conf(ngx_conf_t *cf);
-char *ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf);
+ngx_int_t ngx_http_bubble_set_etag(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+ngx_int_t ngx_http_bubble_not_modified(ngx_http_request_t *r);
+
 char *ngx_http_bubble_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
-char *ngx_http_bubble_memory_limit(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf);
 ngx_int_t ngx_http_bubble_zone_init_process(ngx_cycle_t *cycle);
 void ngx_http_bubble_zone_exit_process(ngx_cycle_t *cycle);
 ngx_int_t ngx_http_bubble_admit(ngx_http_request_t *r,
@@ -138,9 +138,14 @@ void ngx_http_bubble_rendered(ngx_http_request_t *r,
 char *ngx_http_bubble_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
+typedef void (*ngx_http_bubble_render_pt)(ngx_http_bubble_ctx_t *ctx);
+typedef ngx_int_t (*ngx_http_bubble_done_pt)(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+
 #if (NGX_THREADS)
 ngx_int_t ngx_http_bubble_thread_post(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx);
+    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_render_pt render,
+    ngx_http_bubble_done_pt done);
 char *ngx_http_bubble_thread_pool(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 #endif

@@ -23,7 +23,6 @@
 #include "ngx_http_bubble_zone.h"
 
 
-#define NGX_HTTP_BUBBLE_READY_PERCENT  75
 #define NGX_HTTP_BUBBLE_READY_LEN                                             \
     (sizeof("{\"ready\":false,\"reason\":\"working_set\",\"threshold\":,"     \
             "\"reserved\":,\"budget\":,\"working_set\":,\"ceiling\":}\n")     \
@@ -50,45 +49,6 @@ ngx_http_bubble_ready(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     /* checked once the http block is parsed: the zone must exist */
     bmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_bubble_module);
     bmcf->ready = 1;
-
-    return NGX_CONF_OK;
-}
-
-
-/* bubble_ready_threshold PERCENT% (the "%" may be left out) */
-
-char *
-ngx_http_bubble_ready_threshold(ngx_conf_t *cf, ngx_command_t *cmd,
-    void *conf)
-{
-    ngx_http_bubble_main_conf_t  *bmcf = conf;
-
-    size_t      len;
-    ngx_int_t   percent;
-    ngx_str_t  *value;
-
-    if (bmcf->ready_threshold != NGX_CONF_UNSET_UINT) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    len = value[1].len;
-
-    if (len > 1 && value[1].data[len - 1] == '%') {
-        len--;
-    }
-
-    percent = ngx_atoi(value[1].data, len);
-
-    if (percent < 1 || percent > 100) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid percentage \"%V\", expected 1%% to 100%%",
-                           &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    bmcf->ready_threshold = percent;
 
     return NGX_CONF_OK;
 }
@@ -156,9 +116,10 @@ ngx_http_bubble_ready_handler(ngx_http_request_t *r)
     u_char                       *p;
     ngx_int_t                     rc, ready;
     ngx_buf_t                    *b;
-    ngx_chain_t                   out;
     ngx_http_bubble_readiness_t   rd;
     ngx_http_bubble_main_conf_t  *bmcf;
+
+    static ngx_str_t              json_type = ngx_string("application/json");
 
     if (!(r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))) {
         return NGX_HTTP_NOT_ALLOWED;
@@ -193,28 +154,8 @@ ngx_http_bubble_ready_handler(ngx_http_request_t *r)
                     rd.ceiling);
 
     b->last = p;
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
 
-    r->headers_out.status = ready ? NGX_HTTP_OK
-                                  : NGX_HTTP_SERVICE_UNAVAILABLE;
-    r->headers_out.content_length_n = b->last - b->pos;
-    ngx_str_set(&r->headers_out.content_type, "application/json");
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    if (ngx_http_bubble_no_store(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_bubble_send_buf(r, ready ? NGX_HTTP_OK
+                                             : NGX_HTTP_SERVICE_UNAVAILABLE,
+                                    &json_type, b);
 }

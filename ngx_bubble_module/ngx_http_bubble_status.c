@@ -73,6 +73,7 @@ static const char  *ngx_http_bubble_limit_modes[] = {
 
 static ngx_str_t  ngx_http_bubble_prometheus_type =
     ngx_string("text/plain; version=0.0.4; charset=utf-8");
+static ngx_str_t  ngx_http_bubble_json_type = ngx_string("application/json");
 
 
 char *
@@ -104,7 +105,6 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
     ngx_int_t                     rc;
     ngx_buf_t                    *b;
     ngx_uint_t                    json;
-    ngx_chain_t                   out;
     bubble_error_t                err;
     ngx_http_bubble_shctx_t      *sh;
     ngx_http_bubble_status_t     *st;
@@ -152,11 +152,9 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
 
     if (json) {
         b->last = ngx_http_bubble_status_json(b->last, b->end, bmcf, st);
-        ngx_str_set(&r->headers_out.content_type, "application/json");
 
     } else {
         b->last = ngx_http_bubble_status_prometheus(b->last, b->end, st);
-        r->headers_out.content_type = ngx_http_bubble_prometheus_type;
     }
 
     if (b->last == b->end) {
@@ -166,28 +164,10 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    b->last_buf = (r == r->main) ? 1 : 0;
-    b->last_in_chain = 1;
-
-    r->headers_out.status = NGX_HTTP_OK;
-    r->headers_out.content_length_n = b->last - b->pos;
-    r->headers_out.content_type_len = r->headers_out.content_type.len;
-    r->headers_out.content_type_lowcase = NULL;
-
-    if (ngx_http_bubble_no_store(r) != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_send_header(r);
-
-    if (rc == NGX_ERROR || rc > NGX_OK || r->header_only) {
-        return rc;
-    }
-
-    out.buf = b;
-    out.next = NULL;
-
-    return ngx_http_output_filter(r, &out);
+    return ngx_http_bubble_send_buf(r, NGX_HTTP_OK,
+                                    json ? &ngx_http_bubble_json_type
+                                         : &ngx_http_bubble_prometheus_type,
+                                    b);
 }
 
 

@@ -46,6 +46,8 @@ static __thread ngx_uint_t  ngx_http_bubble_thread_niced;
 typedef struct {
     ngx_http_request_t       *request;
     ngx_http_bubble_ctx_t    *ctx;
+    ngx_http_bubble_render_pt render;   /* in the thread */
+    ngx_http_bubble_done_pt   done;     /* back on the event loop */
     ngx_atomic_t             *queued;   /* the worker's slot, or NULL */
     ngx_event_t               hold;     /* non-cancelable, see above */
 } ngx_http_bubble_task_ctx_t;
@@ -57,8 +59,15 @@ static void ngx_http_bubble_thread_event_handler(ngx_event_t *ev);
 static void ngx_http_bubble_thread_hold_handler(ngx_event_t *ev);
 
 
+/*
+ * RENDER runs in a thread of the location's pool; DONE then runs on the
+ * event loop and its result finalizes the request (as nginx's output
+ * chain calls its caller's thread_handler, this file names no caller).
+ */
+
 ngx_int_t
-ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
+    ngx_http_bubble_render_pt render, ngx_http_bubble_done_pt done)
 {
     ngx_thread_task_t           *task;
     ngx_http_bubble_task_ctx_t  *tctx;
@@ -80,6 +89,8 @@ ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     tctx = task->ctx;
     tctx->request = r;
     tctx->ctx = ctx;
+    tctx->render = render;
+    tctx->done = done;
 
     /* bubble_thread_queue_depth: counted before a thread can start it */
     tctx->queued = ngx_http_bubble_zone_queued();
@@ -101,7 +112,7 @@ ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
                          "overloaded", "", "render queue is full, retry "
                          "shortly");
-        ctx->reject_reason = "queue";
+        ctx->reject_reason = NGX_HTTP_BUBBLE_REASON_QUEUE;
         return NGX_ERROR;
     }
 
@@ -134,7 +145,7 @@ ngx_http_bubble_thread_handler(void *data, ngx_log_t *log)
         (void) ngx_atomic_fetch_add(tctx->queued, -1);
     }
 
-    ngx_http_bubble_render(tctx->ctx);
+    tctx->render(tctx->ctx);
 }
 
 
@@ -172,7 +183,6 @@ ngx_http_bubble_thread_event_handler(ngx_event_t *ev)
     ngx_connection_t            *c;
     ngx_thread_task_t           *task;
     ngx_http_request_t          *r;
-    ngx_http_bubble_ctx_t       *ctx;
     ngx_http_bubble_task_ctx_t  *tctx;
 
     task = ev->data;
@@ -189,16 +199,8 @@ ngx_http_bubble_thread_event_handler(ngx_event_t *ev)
     r->main->blocked--;
     r->aio = 0;
 
-    ctx = ngx_http_get_module_ctx(r, ngx_http_bubble_module);
-
-    if (c->error) {
-        /* the client went away while we rendered: nothing to send */
-        ngx_http_bubble_count_render(r, ctx);
-        ngx_http_finalize_request(r, NGX_ERROR);
-
-    } else {
-        ngx_http_finalize_request(r, ngx_http_bubble_finish(r, ctx));
-    }
+    /* a client that went away meanwhile (c->error) is DONE's to see */
+    ngx_http_finalize_request(r, tctx->done(r, tctx->ctx));
 
     ngx_http_run_posted_requests(c);
 }

@@ -21,7 +21,6 @@
 
 
 #define NGX_HTTP_BUBBLE_SIG_LEN    22        /* base64url chars: 128 bits */
-#define NGX_HTTP_BUBBLE_ETAG_LEN   32        /* hex chars: 128 bits */
 
 
 static ngx_int_t ngx_http_bubble_compact(ngx_http_request_t *r,
@@ -32,8 +31,6 @@ static ngx_int_t ngx_http_bubble_verify(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx, ngx_str_t *json);
 static ngx_int_t ngx_http_bubble_sign(ngx_pool_t *pool, ngx_str_t *secret,
     ngx_str_t *ext, ngx_str_t *json, u_char *sig);
-static void ngx_http_bubble_digest_update(void *ctx, const void *data,
-    size_t len);
 static voidpf ngx_http_bubble_zalloc(voidpf opaque, uInt items, uInt size);
 static void ngx_http_bubble_zfree(voidpf opaque, voidpf address);
 
@@ -362,109 +359,6 @@ ngx_http_bubble_sign(ngx_pool_t *pool, ngx_str_t *secret, ngx_str_t *ext,
     ngx_memcpy(sig, b64, NGX_HTTP_BUBBLE_SIG_LEN);
 
     return NGX_OK;
-}
-
-
-/*
- * Strong ETag: SHA-256 of the renderer's id and the chart's canonical
- * digest, 128 bits in hex.
- */
-
-ngx_int_t
-ngx_http_bubble_set_etag(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
-{
-    u_char        md[EVP_MAX_MD_SIZE], *p, *etag;
-    const char   *id;
-    unsigned int  len;
-    EVP_MD_CTX   *sha;
-
-    sha = EVP_MD_CTX_new();
-    if (sha == NULL) {
-        return NGX_ERROR;
-    }
-
-    id = bubble_renderer_id();
-
-    if (EVP_DigestInit_ex(sha, EVP_sha256(), NULL) != 1) {
-        EVP_MD_CTX_free(sha);
-        return NGX_ERROR;
-    }
-
-    EVP_DigestUpdate(sha, id, ngx_strlen(id));
-    bubble_chart_digest(ctx->chart, ngx_http_bubble_digest_update, sha);
-    EVP_DigestFinal_ex(sha, md, &len);
-    EVP_MD_CTX_free(sha);
-
-    etag = ngx_pnalloc(r->pool, NGX_HTTP_BUBBLE_ETAG_LEN + 2);
-    if (etag == NULL) {
-        return NGX_ERROR;
-    }
-
-    p = etag;
-    *p++ = '"';
-    p = ngx_hex_dump(p, md, NGX_HTTP_BUBBLE_ETAG_LEN / 2);
-    *p++ = '"';
-
-    return ngx_http_bubble_etag_header(r, etag, p - etag);
-}
-
-
-static void
-ngx_http_bubble_digest_update(void *ctx, const void *data, size_t len)
-{
-    EVP_DigestUpdate(ctx, data, len);
-}
-
-
-/*
- * If-None-Match against our ETag (weak comparison, RFC 9110 13.1.2):
- * "*" or any listed tag equal to ours, W/ ignored.
- */
-
-ngx_int_t
-ngx_http_bubble_not_modified(ngx_http_request_t *r)
-{
-    u_char     *p, *last, *tag;
-    size_t      len;
-    ngx_str_t  *etag;
-
-    if (r->headers_in.if_none_match == NULL || r->headers_out.etag == NULL) {
-        return 0;
-    }
-
-    etag = &r->headers_out.etag->value;
-    p = r->headers_in.if_none_match->value.data;
-    last = p + r->headers_in.if_none_match->value.len;
-
-    while (p < last) {
-        while (p < last && (*p == ' ' || *p == ',' || *p == '\t')) {
-            p++;
-        }
-
-        if (p < last && *p == '*') {
-            return 1;
-        }
-
-        if (last - p > 2 && p[0] == 'W' && p[1] == '/') {
-            p += 2;
-        }
-
-        tag = p;
-        while (p < last && *p != ',') {
-            p++;
-        }
-
-        len = p - tag;
-        while (len && (tag[len - 1] == ' ' || tag[len - 1] == '\t')) {
-            len--;
-        }
-
-        if (len == etag->len && ngx_strncmp(tag, etag->data, len) == 0) {
-            return 1;
-        }
-    }
-
-    return 0;
 }
 
 

@@ -47,7 +47,6 @@
 #endif
 
 
-#define NGX_HTTP_BUBBLE_PERCENT        85    /* bubble_memory_limit auto */
 
 /* or-ed into a slot's pid by the process sweeping it; pids are < 2^22 */
 #define NGX_HTTP_BUBBLE_RECLAIM        ((ngx_atomic_uint_t) 1 << 30)
@@ -79,14 +78,20 @@ static ngx_http_bubble_slot_t *ngx_http_bubble_claim(
     ngx_http_bubble_shctx_t *sh);
 static ngx_uint_t ngx_http_bubble_sweep(ngx_http_bubble_shctx_t *sh,
     ngx_log_t *log);
+static ngx_int_t ngx_http_bubble_admit_slot(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh);
+static ngx_int_t ngx_http_bubble_admit_reserve(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
+    bubble_estimate_t *est, ngx_uint_t *refused);
+static void ngx_http_bubble_admit_refuse(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
+    bubble_estimate_t *est, ngx_uint_t refused);
 static ngx_int_t ngx_http_bubble_degraded(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 static void ngx_http_bubble_release(void *data);
 static void ngx_http_bubble_tick_handler(ngx_event_t *ev);
 static void ngx_http_bubble_trim_handler(ngx_event_t *ev);
 static void ngx_http_bubble_warm_up(ngx_cycle_t *cycle);
-static void *ngx_http_bubble_warm_alloc(void *data, size_t size);
-static void ngx_http_bubble_warm_free(void *data, void *p);
 
 
 /* this worker's state */
@@ -100,100 +105,6 @@ static ngx_uint_t                    ngx_http_bubble_busy;  /* requests */
 static ngx_uint_t                    ngx_http_bubble_dirty;
 static ngx_uint_t                    ngx_http_bubble_sample_failed;
 static ngx_uint_t                    ngx_http_bubble_output_warned;
-
-
-void *
-ngx_http_bubble_create_main_conf(ngx_conf_t *cf)
-{
-    ngx_http_bubble_main_conf_t  *bmcf;
-
-    bmcf = ngx_pcalloc(cf->pool, sizeof(ngx_http_bubble_main_conf_t));
-    if (bmcf == NULL) {
-        return NULL;
-    }
-
-    /*
-     * set by ngx_pcalloc():
-     *
-     *     bmcf->shm_zone = NULL;
-     *     bmcf->status = 0;
-     */
-
-    bmcf->limit_mode = NGX_CONF_UNSET;
-    bmcf->limit_percent = NGX_CONF_UNSET_UINT;
-    bmcf->limit_size = NGX_CONF_UNSET_SIZE;
-    bmcf->malloc_tuning = NGX_CONF_UNSET;
-    bmcf->ready_threshold = NGX_CONF_UNSET_UINT;
-
-    return bmcf;
-}
-
-
-char *
-ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf)
-{
-    ngx_http_bubble_main_conf_t  *bmcf = conf;
-
-    ngx_conf_init_value(bmcf->malloc_tuning, 1);
-
-    /* bubble_ready: unready at 75% of what admission refuses at */
-    ngx_conf_init_uint_value(bmcf->ready_threshold, 75);
-
-    if (bmcf->shm_zone == NULL) {
-
-        if (bmcf->limit_mode != NGX_CONF_UNSET) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"bubble_memory_limit\" requires "
-                               "\"bubble_zone\"");
-            return NGX_CONF_ERROR;
-        }
-
-        if (bmcf->status) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"bubble_status\" requires \"bubble_zone\"");
-            return NGX_CONF_ERROR;
-        }
-
-        if (bmcf->ready) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "\"bubble_ready\" requires \"bubble_zone\"");
-            return NGX_CONF_ERROR;
-        }
-
-        return NGX_CONF_OK;
-    }
-
-    /*
-     * auto 85%: 15% of the limit stays for what no reservation covers
-     * (the zone, first-use font caches, estimate error, 100 ms between
-     * samples); the OOM test asserts usage peaks under 90%.
-     */
-    if (bmcf->limit_mode == NGX_CONF_UNSET) {
-        bmcf->limit_mode = NGX_HTTP_BUBBLE_LIMIT_AUTO;
-    }
-
-    if (bmcf->limit_percent == NGX_CONF_UNSET_UINT) {
-        bmcf->limit_percent = NGX_HTTP_BUBBLE_PERCENT;
-    }
-
-    if (bmcf->limit_size == NGX_CONF_UNSET_SIZE) {
-        bmcf->limit_size = 0;
-    }
-
-    /* the cache is paid for from the budget: some must be left */
-    if (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE
-        && ngx_http_bubble_cache_size(bmcf) >= bmcf->limit_size)
-    {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "\"bubble_cache_zone\" of %uz bytes leaves "
-                           "nothing of \"bubble_memory_limit\" %uz for "
-                           "renders", ngx_http_bubble_cache_size(bmcf),
-                           bmcf->limit_size);
-        return NGX_CONF_ERROR;
-    }
-
-    return NGX_CONF_OK;
-}
 
 
 /* bubble_zone name:size, as limit_req_zone's zone= */
@@ -265,76 +176,6 @@ ngx_http_bubble_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
     shm_zone->data = ctx;
 
     bmcf->shm_zone = shm_zone;
-
-    return NGX_CONF_OK;
-}
-
-
-/* bubble_memory_limit auto [PERCENT%] | SIZE | off */
-
-char *
-ngx_http_bubble_memory_limit(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
-{
-    ngx_http_bubble_main_conf_t  *bmcf = conf;
-
-    ssize_t     size;
-    ngx_int_t   percent;
-    ngx_str_t  *value;
-
-    if (bmcf->limit_mode != NGX_CONF_UNSET) {
-        return "is duplicate";
-    }
-
-    value = cf->args->elts;
-
-    if (ngx_strcmp(value[1].data, "auto") == 0) {
-        bmcf->limit_mode = NGX_HTTP_BUBBLE_LIMIT_AUTO;
-
-        if (cf->args->nelts == 2) {
-            return NGX_CONF_OK;
-        }
-
-        percent = NGX_ERROR;
-
-        if (value[2].len > 1 && value[2].data[value[2].len - 1] == '%') {
-            percent = ngx_atoi(value[2].data, value[2].len - 1);
-        }
-
-        if (percent < 1 || percent > 100) {
-            ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                               "invalid percentage \"%V\", expected "
-                               "1%% to 100%%", &value[2]);
-            return NGX_CONF_ERROR;
-        }
-
-        bmcf->limit_percent = percent;
-
-        return NGX_CONF_OK;
-    }
-
-    if (cf->args->nelts != 2) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid parameter \"%V\"", &value[2]);
-        return NGX_CONF_ERROR;
-    }
-
-    if (ngx_strcmp(value[1].data, "off") == 0) {
-        bmcf->limit_mode = NGX_HTTP_BUBBLE_LIMIT_OFF;
-        return NGX_CONF_OK;
-    }
-
-    size = ngx_parse_size(&value[1]);
-
-    if (size == NGX_ERROR || size == 0) {
-        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid value \"%V\", expected \"auto\", "
-                           "\"auto PERCENT%%\", a size or \"off\"",
-                           &value[1]);
-        return NGX_CONF_ERROR;
-    }
-
-    bmcf->limit_mode = NGX_HTTP_BUBBLE_LIMIT_SIZE;
-    bmcf->limit_size = size;
 
     return NGX_CONF_OK;
 }
@@ -689,14 +530,11 @@ ngx_http_bubble_sweep(ngx_http_bubble_shctx_t *sh, ngx_log_t *log)
 ngx_int_t
 ngx_http_bubble_admit(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
-    double                          scale;
+    ngx_int_t                       rc;
     ngx_uint_t                      refused;
-    ngx_msec_int_t                  age;
-    bubble_chart_t                 *chart;
     bubble_estimate_t               est;
     ngx_pool_cleanup_t             *cln;
     ngx_http_bubble_shctx_t        *sh;
-    ngx_http_bubble_loc_conf_t     *blcf;
     ngx_http_bubble_main_conf_t    *bmcf;
     ngx_http_bubble_reservation_t  *res;
 
@@ -713,9 +551,6 @@ ngx_http_bubble_admit(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         return NGX_OK;
     }
 
-    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
-    chart = ctx->chart;
-
     /* first, so that nothing after the reservation can fail */
     cln = ngx_pool_cleanup_add(r->pool,
                                sizeof(ngx_http_bubble_reservation_t));
@@ -726,129 +561,31 @@ ngx_http_bubble_admit(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     res = cln->data;
     ngx_memzero(res, sizeof(ngx_http_bubble_reservation_t));
 
+    /* no zone, or no slot with "off": only the trim once the worker idles */
     if (sh == NULL) {
-        /* no zone: only the trim once the worker is idle */
         goto counted;
     }
 
-    if (ngx_http_bubble_slot == NULL) {
-        (void) ngx_http_bubble_sweep(sh, r->connection->log);
-        ngx_http_bubble_slot = ngx_http_bubble_claim(sh);
+    rc = ngx_http_bubble_admit_slot(r, ctx, sh);
+
+    if (rc == NGX_DONE) {
+        goto counted;
     }
 
-    if (ngx_http_bubble_slot == NULL) {
+    if (rc != NGX_OK) {
+        return rc;
+    }
 
-        if (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_OFF) {
-            goto counted;
-        }
+    rc = ngx_http_bubble_admit_reserve(r, ctx, sh, &est, &refused);
 
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "bubble: no free slot in the zone for process %P "
-                      "(%d processes hold one)", ngx_pid,
-                      NGX_HTTP_BUBBLE_SLOTS);
-
-        (void) ngx_atomic_fetch_add(&sh->refused_slot, 1);
-
-        bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                         "overloaded", "", "memory accounting is "
-                         "unavailable in this worker, retry shortly");
-        ctx->reject_reason = "memory";
-
+    if (rc == NGX_DECLINED) {
+        ngx_http_bubble_admit_refuse(r, ctx, sh, &est, refused);
         return NGX_DECLINED;
     }
 
-    age = (ngx_msec_int_t) (ngx_current_msec - sh->sampled);
-
-    if (sh->sampled == 0 || age > NGX_HTTP_BUBBLE_STALE) {
-        ngx_http_bubble_sample(sh, r->connection->log);
+    if (rc != NGX_OK) {
+        return rc;
     }
-
-    bubble_estimate(chart, &est);
-
-    refused = 0;
-
-    if (ngx_http_bubble_reserve(sh, ngx_http_bubble_slot, est.total, &refused)
-        == NGX_OK)
-    {
-        goto admitted;
-    }
-
-    /* a dead worker's reservations may be what is in the way */
-
-    if (ngx_http_bubble_sweep(sh, r->connection->log)
-        && ngx_http_bubble_reserve(sh, ngx_http_bubble_slot, est.total,
-                                   &refused)
-           == NGX_OK)
-    {
-        goto admitted;
-    }
-
-    /* bubble_degrade: the same chart with a quarter of the pixels */
-
-    if (blcf->degrade && chart->format == BUBBLE_FORMAT_PNG
-        && chart->scale > 1)
-    {
-        scale = chart->scale;
-        chart->scale = 1;
-
-        bubble_estimate(chart, &est);
-
-        if (ngx_http_bubble_reserve(sh, ngx_http_bubble_slot, est.total,
-                                    &refused)
-            == NGX_OK)
-        {
-            if (ngx_http_bubble_degraded(r, ctx) != NGX_OK) {
-                (void) ngx_atomic_fetch_add(&ngx_http_bubble_slot->reserved,
-                                            -(ngx_atomic_int_t) est.total);
-                return NGX_ERROR;
-            }
-
-            (void) ngx_atomic_fetch_add(&sh->degraded, 1);
-            goto admitted;
-        }
-
-        chart->scale = scale;
-        bubble_estimate(chart, &est);
-    }
-
-    if (refused == 1) {
-        (void) ngx_atomic_fetch_add(&sh->refused_budget, 1);
-
-        bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                         "overloaded", "", "this chart needs an estimated "
-                         "%.1f MiB and renders hold %.1f MiB of the "
-                         "%.1f MiB budget (bubble_memory_limit), retry "
-                         "later", NGX_HTTP_BUBBLE_MiB(est.total),
-                         NGX_HTTP_BUBBLE_MiB(
-                             ngx_http_bubble_zone_reserved(sh, NULL)),
-                         NGX_HTTP_BUBBLE_MiB(
-                             bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE
-                             ? bmcf->limit_size : sh->budget));
-
-    } else {
-        (void) ngx_atomic_fetch_add(&sh->refused_memory, 1);
-
-        bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                         "overloaded", "", "this chart needs an estimated "
-                         "%.1f MiB and the memory in use (%.1f MiB working "
-                         "set, %.1f MiB reserved) leaves less under the "
-                         "%.1f MiB ceiling, retry later",
-                         NGX_HTTP_BUBBLE_MiB(est.total),
-                         NGX_HTTP_BUBBLE_MiB(sh->working_set),
-                         NGX_HTTP_BUBBLE_MiB(
-                             ngx_http_bubble_zone_reserved(sh, NULL)),
-                         NGX_HTTP_BUBBLE_MiB(sh->ceiling));
-
-        ctx->reject_reason = "working_set";
-
-        return NGX_DECLINED;
-    }
-
-    ctx->reject_reason = "memory";
-
-    return NGX_DECLINED;
-
-admitted:
 
     res->slot = ngx_http_bubble_slot;
     res->bytes = est.total;
@@ -862,7 +599,7 @@ admitted:
 
     ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
                    "bubble reserved %uz bytes (%uz after), scale %.1f",
-                   est.total, est.retained, chart->scale);
+                   est.total, est.retained, ctx->chart->scale);
 
 counted:
 
@@ -872,6 +609,176 @@ counted:
     ctx->reservation = res;
 
     return NGX_OK;
+}
+
+
+/*
+ * This worker's slot in the zone, claimed again if it had none: NGX_OK;
+ * NGX_DONE when there is none but nothing is refused ("off"); else
+ * NGX_DECLINED with the 503 in ctx->err.
+ */
+
+static ngx_int_t
+ngx_http_bubble_admit_slot(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
+    ngx_http_bubble_shctx_t *sh)
+{
+    ngx_msec_int_t                age;
+    ngx_http_bubble_main_conf_t  *bmcf;
+
+    if (ngx_http_bubble_slot == NULL) {
+        (void) ngx_http_bubble_sweep(sh, r->connection->log);
+        ngx_http_bubble_slot = ngx_http_bubble_claim(sh);
+    }
+
+    if (ngx_http_bubble_slot == NULL) {
+
+        bmcf = ngx_http_get_module_main_conf(r, ngx_http_bubble_module);
+
+        if (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_OFF) {
+            return NGX_DONE;
+        }
+
+        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
+                      "bubble: no free slot in the zone for process %P "
+                      "(%d processes hold one)", ngx_pid,
+                      NGX_HTTP_BUBBLE_SLOTS);
+
+        (void) ngx_atomic_fetch_add(&sh->refused_slot, 1);
+
+        bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                         "overloaded", "", "memory accounting is "
+                         "unavailable in this worker, retry shortly");
+        ctx->reject_reason = NGX_HTTP_BUBBLE_REASON_MEMORY;
+
+        return NGX_DECLINED;
+    }
+
+    age = (ngx_msec_int_t) (ngx_current_msec - sh->sampled);
+
+    if (sh->sampled == 0 || age > NGX_HTTP_BUBBLE_STALE) {
+        ngx_http_bubble_sample(sh, r->connection->log);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The chart's estimated peak reserved in this worker's slot: NGX_OK, with
+ * EST; NGX_DECLINED when it does not fit, REFUSED saying which limit
+ * (1: the budget, else the ceiling).  A dead worker's reservations are
+ * swept first; with bubble_degrade a scale-2 PNG may fit at scale 1.
+ */
+
+static ngx_int_t
+ngx_http_bubble_admit_reserve(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
+    bubble_estimate_t *est, ngx_uint_t *refused)
+{
+    double                       scale;
+    bubble_chart_t              *chart;
+    ngx_http_bubble_loc_conf_t  *blcf;
+
+    chart = ctx->chart;
+
+    bubble_estimate(chart, est);
+
+    *refused = 0;
+
+    if (ngx_http_bubble_reserve(sh, ngx_http_bubble_slot, est->total, refused)
+        == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    /* a dead worker's reservations may be what is in the way */
+
+    if (ngx_http_bubble_sweep(sh, r->connection->log)
+        && ngx_http_bubble_reserve(sh, ngx_http_bubble_slot, est->total,
+                                   refused)
+           == NGX_OK)
+    {
+        return NGX_OK;
+    }
+
+    /* bubble_degrade: the same chart with a quarter of the pixels */
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
+
+    if (!blcf->degrade || chart->format != BUBBLE_FORMAT_PNG
+        || chart->scale <= 1)
+    {
+        return NGX_DECLINED;
+    }
+
+    scale = chart->scale;
+    chart->scale = 1;
+
+    bubble_estimate(chart, est);
+
+    if (ngx_http_bubble_reserve(sh, ngx_http_bubble_slot, est->total, refused)
+        == NGX_OK)
+    {
+        if (ngx_http_bubble_degraded(r, ctx) != NGX_OK) {
+            (void) ngx_atomic_fetch_add(&ngx_http_bubble_slot->reserved,
+                                        -(ngx_atomic_int_t) est->total);
+            return NGX_ERROR;
+        }
+
+        (void) ngx_atomic_fetch_add(&sh->degraded, 1);
+        return NGX_OK;
+    }
+
+    chart->scale = scale;
+    bubble_estimate(chart, est);
+
+    return NGX_DECLINED;
+}
+
+
+/* the 503 of a chart that does not fit, with the figures that say why */
+
+static void
+ngx_http_bubble_admit_refuse(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
+    bubble_estimate_t *est, ngx_uint_t refused)
+{
+    ngx_http_bubble_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bubble_module);
+
+    if (refused == 1) {
+        (void) ngx_atomic_fetch_add(&sh->refused_budget, 1);
+
+        bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                         "overloaded", "", "this chart needs an estimated "
+                         "%.1f MiB and renders hold %.1f MiB of the "
+                         "%.1f MiB budget (bubble_memory_limit), retry "
+                         "later", NGX_HTTP_BUBBLE_MiB(est->total),
+                         NGX_HTTP_BUBBLE_MiB(
+                             ngx_http_bubble_zone_reserved(sh, NULL)),
+                         NGX_HTTP_BUBBLE_MiB(
+                             bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE
+                             ? bmcf->limit_size : sh->budget));
+
+        ctx->reject_reason = NGX_HTTP_BUBBLE_REASON_MEMORY;
+        return;
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->refused_memory, 1);
+
+    bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
+                     "overloaded", "", "this chart needs an estimated "
+                     "%.1f MiB and the memory in use (%.1f MiB working "
+                     "set, %.1f MiB reserved) leaves less under the "
+                     "%.1f MiB ceiling, retry later",
+                     NGX_HTTP_BUBBLE_MiB(est->total),
+                     NGX_HTTP_BUBBLE_MiB(sh->working_set),
+                     NGX_HTTP_BUBBLE_MiB(
+                         ngx_http_bubble_zone_reserved(sh, NULL)),
+                     NGX_HTTP_BUBBLE_MiB(sh->ceiling));
+
+    ctx->reject_reason = NGX_HTTP_BUBBLE_REASON_WORKING_SET;
 }
 
 
@@ -902,9 +809,8 @@ ngx_http_bubble_degraded(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 
 
 /*
- * Back on the event loop after the render: the pixels, the SVG and
- * librsvg's tree are gone, the output and the model stay until the
- * request ends.
+ * Back on the event loop after the render: the pixels and the display
+ * list are gone, the output and the model stay until the request ends.
  */
 
 void
@@ -1029,7 +935,7 @@ ngx_http_bubble_zone_init_process(ngx_cycle_t *cycle)
     }
 
     /*
-     * One small render now: librsvg's, cairo's and zlib's first-use
+     * One small render now: cairo's, pango's and zlib's first-use
      * costs (about 7 MB, measured in docs/memory.md) join the baseline
      * the cgroup sample sees, instead of the first request's peak.
      */
@@ -1170,9 +1076,7 @@ ngx_http_bubble_warm_up(ngx_cycle_t *cycle)
         return;
     }
 
-    a.alloc = ngx_http_bubble_warm_alloc;
-    a.free = ngx_http_bubble_warm_free;
-    a.data = pool;
+    ngx_http_bubble_pool_allocator(&a, pool);
 
     ngx_memzero(&err, sizeof(bubble_error_t));
     err.offset = -1;
@@ -1193,18 +1097,4 @@ ngx_http_bubble_warm_up(ngx_cycle_t *cycle)
         (void) malloc_trim(0);
     }
 #endif
-}
-
-
-static void *
-ngx_http_bubble_warm_alloc(void *data, size_t size)
-{
-    return ngx_palloc(data, size);
-}
-
-
-static void
-ngx_http_bubble_warm_free(void *data, void *p)
-{
-    (void) ngx_pfree(data, p);
 }

@@ -304,6 +304,8 @@ typedef struct {
 
 int bubble_render_svg(bubble_allocator_t *a, bubble_chart_t *chart,
     bubble_output_t *out, bubble_error_t *err);
+int bubble_render_check(bubble_allocator_t *a, bubble_chart_t *chart,
+    bubble_error_t *err);
 int bubble_render(bubble_allocator_t *a, bubble_chart_t *chart,
     bubble_output_t *out, bubble_error_t *err);
 

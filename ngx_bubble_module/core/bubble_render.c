@@ -41,6 +41,29 @@ bubble_render_svg(bubble_allocator_t *a, bubble_chart_t *chart,
 }
 
 
+/*
+ * Whether the chart would draw, without drawing it: the layout, which is
+ * where a chart meets the limits of its canvas (no room for the panel,
+ * every row off a log axis).  For answers that promise a chart without
+ * sending it, as a 304 does.
+ */
+
+int
+bubble_render_check(bubble_allocator_t *a, bubble_chart_t *chart,
+    bubble_error_t *err)
+{
+    bubble_dlist_t  dl;
+
+    if (bubble_layout(a, chart, &dl, err) != 0) {
+        return -1;
+    }
+
+    bubble_free(a, dl.items);
+
+    return 0;
+}
+
+
 int
 bubble_render(bubble_allocator_t *a, bubble_chart_t *chart,
     bubble_output_t *out, bubble_error_t *err)
