@@ -1,10 +1,17 @@
 # ngx_bubble — build, run and test on Debian 12.
 #
-#   make deps    install what is missing (apt-get; needs root)
-#   make build   build objs/ngx_http_bubble_module.so against Debian's nginx
-#   make run     build, start nginx with conf/demo.conf on 127.0.0.1:8080
+#   make run     install what building and running need (apt-get, root),
+#                build, start nginx with conf/demo.conf on 127.0.0.1:8080
 #   make stop    stop the demo nginx
-#   make test    unit tests of the core, then integration tests through nginx
+#   make build   build the module against Debian's nginx
+#   make check   the quick loop, nothing installed (a few minutes): schema,
+#                unit tests, t/ through Debian's nginx, no circles between
+#                the module's files (tools/depcheck.py)
+#   make test    everything CI runs (root; installs what is missing; about
+#                30 minutes): check, then the OOM flood, the browser,
+#                deploy checks, fuzz regressions, sanitizers, a short soak,
+#                the estimate's calibration, and the nginx matrix
+#   make deps    install everything make test needs
 #
 # The module is built in $(BUILD)/nginx, a copy of the nginx-dev source tree
 # configured with Debian's own flags, so the .so loads into /usr/sbin/nginx.
@@ -32,6 +39,14 @@ LIBS_CORE   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lyajl -lz -lm
 UNIT_SRCS   = $(wildcard tests/unit/test_*.c)
 UNIT_BINS   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
+# What building and running need (make run): build tools, nginx and its
+# source, the libraries `config` probes, the pinned fonts, njs (the demo's
+# playground signs its URLs with it).
+RUN_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
+              libssl-dev zlib1g-dev libcairo2-dev libpango1.0-dev \
+              libharfbuzz-dev libfontconfig-dev libyajl-dev \
+              fonts-dejavu-core fonts-noto-cjk curl libnginx-mod-http-js
+
 # Debian packages: build tools, libraries, fonts, test tools (prometheus:
 # promtool and the server t/013_metrics.t scrapes the module with; on a
 # systemd host Debian also starts prometheus.service on :9090, which
@@ -47,8 +62,8 @@ DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
 R_PKGS      = r-base-core r-cran-ggplot2 r-cran-jsonlite r-cran-curl \
               r-cran-openssl
 
-.PHONY: all deps build run stop test unit integration calibrate oom schema compare golden \
-        gallery clean browser
+.PHONY: all deps deps-run build run stop check depcheck test unit \
+        integration calibrate oom schema compare golden gallery clean browser
 
 all: build
 
@@ -56,17 +71,25 @@ all: build
 # and FUZZ_PKGS (clang's libFuzzer for make fuzz-regress) included
 ALL_PKGS    = $(DEB_PKGS) $(DEPLOY_PKGS) $(FUZZ_PKGS) $(MATRIX_PKGS)
 
-deps:
-	@missing=""; for p in $(ALL_PKGS); do \
+# install-pkgs PKGS: apt-get what of PKGS is missing
+define install-pkgs
+	@missing=""; for p in $(1); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null \
 	        | grep -q 'install ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	    echo "installing:$$missing"; \
-	    if [ "$$(id -u)" != 0 ]; then echo "make deps needs root" >&2; exit 1; fi; \
+	    if [ "$$(id -u)" != 0 ]; then echo "installing packages needs root" >&2; exit 1; fi; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
 	        apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "all Debian packages present"; fi
+endef
+
+deps-run:
+	$(call install-pkgs,$(RUN_PKGS))
+
+deps:
+	$(call install-pkgs,$(ALL_PKGS))
 	@# the URL builder's JS is tested with Node (Debian's nodejs if none)
 	@command -v node >/dev/null 2>&1 || { apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs; }
@@ -91,7 +114,7 @@ $(MODULE): $(BUILD)/nginx/objs/Makefile $(CORE_SRCS) $(CORE_HDRS) $(GLUE_SRCS)
 build: $(MODULE)
 	@echo "built $(MODULE)"
 
-run: deps build stop
+run: deps-run build stop
 	@mkdir -p $(RUN_DIR)/logs $(RUN_DIR)/tmp
 	@# the playground's signed URLs: a random secret per run directory
 	@test -s $(RUN_DIR)/demo-secret || (umask 077; head -c 18 /dev/urandom \
@@ -221,11 +244,21 @@ bench-cache: build
 browser: build
 	BUILD=$(BUILD) SHOT_DIR=$(SHOT_DIR) tests/browser/run.sh
 
-# about 15 minutes on 2 cores: the OOM flood and the soak are a minute and
-# two of it, the sanitizer build and the estimate's calibration (every
-# estimate at or above its measured peak) two or three each
-test: deps schema unit integration oom browser deploy-check fuzz-regress \
-      sanitize-short soak-short calibrate
+# The quick loop: nothing installed (make deps once first), ~4 minutes.
+check: schema unit integration depcheck
+
+# No file of the module uses a symbol of a file that uses one of its own,
+# through any path (nm of the objects; the module variable excepted).
+depcheck: build
+	python3 tools/depcheck.py $(BUILD)/nginx/objs/addon/ngx_bubble_module \
+	    $(BUILD)/nginx/objs/addon/core
+
+# Everything CI runs (.ci/run), about 30 minutes on 2 cores on a machine
+# whose nginx matrix is cached: check (~4), the OOM flood and the soak
+# (1 and 2), the sanitizer build and the estimate's calibration (2 or 3
+# each), the nginx matrix (~12).
+test: deps check oom browser deploy-check fuzz-regress \
+      sanitize-short soak-short calibrate test-matrix
 
 clean:
 	rm -rf $(BUILD)

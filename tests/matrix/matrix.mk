@@ -25,7 +25,7 @@ matrix-nginx:
 	    BUBBLE_CACHE=$(BUBBLE_CACHE) tests/matrix/nginx.sh nginx $$t || exit 1; \
 	done
 
-test-matrix: deps
+test-matrix:
 	BUILD=$(BUILD) BUBBLE_CACHE=$(BUBBLE_CACHE) tests/matrix/run.sh $(TARGETS)
 	BUILD=$(BUILD) tests/matrix/musl_check.sh
 

@@ -69,8 +69,14 @@ unpack() {    # $1: destination directory (made afresh)
 }
 
 build_nginx() {
+    # one build of a target at a time (CI builds in the background while
+    # the matrix may already want it): the second waits, then finds it
+    mkdir -p "$BUBBLE_CACHE"
+    exec 9> "$BUBBLE_CACHE/.lock-$name"
+    flock 9
     if [ -x "$cache/sbin/nginx" ]; then
         echo "nginx $name: cached in $cache"
+        flock -u 9
         return
     fi
     local tmp=$cache.tmp.$$
@@ -85,6 +91,7 @@ build_nginx() {
     cp "$tmp/src/objs/nginx" "$tmp/sbin/nginx"
     echo "$flags" > "$tmp/flags"
     rm -rf "$cache" && mv "$tmp" "$cache"
+    flock -u 9
     echo "nginx $name: $("$cache/sbin/nginx" -v 2>&1)"
 }
 
