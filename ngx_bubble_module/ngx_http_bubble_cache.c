@@ -661,14 +661,48 @@ ngx_http_bubble_cache_set_status(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (ngx_http_bubble_add_header(r, &key,
-                                   &ngx_http_bubble_cache_statuses[status])
-        == NULL)
-    {
+    ctx->cache_header = ngx_http_bubble_add_header(r, &key,
+                                   &ngx_http_bubble_cache_statuses[status]);
+    if (ctx->cache_header == NULL) {
         return NGX_ERROR;
     }
 
     return NGX_OK;
+}
+
+
+/*
+ * A miss that ends in the client's error (a bad spec or signature, a
+ * layout that refused the chart) was no miss of a chart: it is taken off
+ * the counters and its X-Bubble-Cache header is dropped.
+ */
+
+void
+ngx_http_bubble_cache_forget(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+{
+    ngx_http_bubble_cache_ctx_t  *cctx;
+    ngx_http_bubble_main_conf_t  *bmcf;
+
+    if (ctx->cache_status != NGX_HTTP_BUBBLE_CACHE_MISS
+        && ctx->cache_status != NGX_HTTP_BUBBLE_CACHE_EXPIRED)
+    {
+        return;
+    }
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bubble_module);
+    cctx = bmcf->cache_zone->data;
+
+    ngx_shmtx_lock(&cctx->shpool->mutex);
+    cctx->sh->stats.misses--;
+    ngx_shmtx_unlock(&cctx->shpool->mutex);
+
+    if (ctx->cache_header) {
+        ctx->cache_header->hash = 0;
+        ctx->cache_header = NULL;
+    }
+
+    ctx->cache_status = 0;
+    ctx->cache_store = 0;
 }
 
 

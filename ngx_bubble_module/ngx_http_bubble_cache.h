@@ -72,6 +72,10 @@ ngx_int_t ngx_http_bubble_cache_content(ngx_http_request_t *r,
 void ngx_http_bubble_cache_store(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 
+/* a miss that ended in the client's error: not counted, no header */
+void ngx_http_bubble_cache_forget(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+
 char *ngx_http_bubble_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_bubble_cache_add_variables(ngx_conf_t *cf);

@@ -30,6 +30,8 @@ static ngx_int_t ngx_http_bubble_parse_body(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 static ngx_int_t ngx_http_bubble_process(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
+static ngx_int_t ngx_http_bubble_refuse(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
 
 
 ngx_int_t
@@ -58,6 +60,16 @@ ngx_http_bubble_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* "/chart.gif", "/chart.svg;x=1": no format of ours, never a PNG */
+    if (r->exten.len && ctx->format < 0) {
+        bubble_error_set(&ctx->err, NGX_HTTP_BAD_REQUEST, "bad_request",
+                         "format", "format: the URL ends in \".%.*s\": "
+                         "expected .png, .svg or .pdf",
+                         (int) ngx_min(r->exten.len, 32), r->exten.data);
+        ngx_http_discard_request_body(r);
+        return ngx_http_bubble_refuse(r, ctx);
+    }
+
     if (r->method & NGX_HTTP_POST) {
 
         if (ngx_http_bubble_content_type_ok(r) != NGX_OK) {
@@ -65,7 +77,7 @@ ngx_http_bubble_handler(ngx_http_request_t *r)
                              "unsupported_media_type", "",
                              "send the spec as application/json");
             ngx_http_discard_request_body(r);
-            return ngx_http_bubble_send_error(r, &ctx->err);
+            return ngx_http_bubble_refuse(r, ctx);
         }
 
         /* refuse before reading a byte when the length is declared */
@@ -76,7 +88,7 @@ ngx_http_bubble_handler(ngx_http_request_t *r)
                              (int64_t) r->headers_in.content_length_n,
                              blcf->max_body_size);
             ngx_http_discard_request_body(r);
-            return ngx_http_bubble_send_error(r, &ctx->err);
+            return ngx_http_bubble_refuse(r, ctx);
         }
 
         rc = ngx_http_read_client_request_body(r,
@@ -100,13 +112,13 @@ ngx_http_bubble_handler(ngx_http_request_t *r)
     }
 
     if (ngx_http_bubble_url_spec(r, ctx, &json) != NGX_OK) {
-        return ngx_http_bubble_send_error(r, &ctx->err);
+        return ngx_http_bubble_refuse(r, ctx);
     }
 
     ctx->chart = bubble_spec_parse(&ctx->alloc, &ctx->limits, json.data,
                                    json.len, &ctx->err);
     if (ctx->chart == NULL) {
-        return ngx_http_bubble_send_error(r, &ctx->err);
+        return ngx_http_bubble_refuse(r, ctx);
     }
 
     return ngx_http_bubble_process(r, ctx);
@@ -220,7 +232,7 @@ ngx_http_bubble_body_handler(ngx_http_request_t *r)
 
     if (ngx_http_bubble_parse_body(r, ctx) != NGX_OK) {
         ngx_http_finalize_request(r,
-                                  ngx_http_bubble_send_error(r, &ctx->err));
+                                  ngx_http_bubble_refuse(r, ctx));
         return;
     }
 
@@ -446,6 +458,15 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 
     /* a POSTed chart is looked up by its ETag: the body had to be read */
     if (r->method & NGX_HTTP_POST) {
+
+        /* RFC 9110 13.1.2: If-None-Match that matches fails a POST */
+        if (ngx_http_bubble_not_modified(r)) {
+            bubble_error_set(&ctx->err, NGX_HTTP_PRECONDITION_FAILED,
+                             "precondition_failed", "", "If-None-Match "
+                             "matches this chart's ETag: not rendered");
+            return ngx_http_bubble_refuse(r, ctx);
+        }
+
         rc = ngx_http_bubble_cache_content(r, ctx);
         if (rc != NGX_DECLINED) {
             return rc;
@@ -464,7 +485,7 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         && ngx_http_bubble_not_modified(r))
     {
         if (bubble_render_check(&ctx->alloc, ctx->chart, &ctx->err) != 0) {
-            return ngx_http_bubble_send_error(r, &ctx->err);
+            return ngx_http_bubble_refuse(r, ctx);
         }
 
         return ngx_http_bubble_send_not_modified(r);
@@ -475,7 +496,7 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     rc = ngx_http_bubble_admit(r, ctx);
 
     if (rc == NGX_DECLINED) {
-        return ngx_http_bubble_send_error(r, &ctx->err);
+        return ngx_http_bubble_refuse(r, ctx);
     }
 
     if (rc != NGX_OK) {
@@ -491,7 +512,7 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     }
 
     if (rc == NGX_ERROR) {
-        return ngx_http_bubble_send_error(r, &ctx->err);
+        return ngx_http_bubble_refuse(r, ctx);
     }
 
     /* NGX_DECLINED: no thread pool here, render inline */
@@ -538,7 +559,7 @@ ngx_http_bubble_finish(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
     ngx_http_bubble_rendered(r, ctx);
 
     if (ctx->render_rc != 0) {
-        return ngx_http_bubble_send_error(r, &ctx->err);
+        return ngx_http_bubble_refuse(r, ctx);
     }
 
     /* a miss keeps the image (never a degraded one, nor an error) */
@@ -549,4 +570,17 @@ ngx_http_bubble_finish(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
                                       ctx->out.len, ctx->out.dropped_rows,
                                       (r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
                                       && !ctx->degraded);
+}
+
+
+/* ctx->err as JSON; a client's error is no cache miss (cache.c) */
+
+static ngx_int_t
+ngx_http_bubble_refuse(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+{
+    if (ctx->err.status < NGX_HTTP_INTERNAL_SERVER_ERROR) {
+        ngx_http_bubble_cache_forget(r, ctx);
+    }
+
+    return ngx_http_bubble_send_error(r, &ctx->err);
 }

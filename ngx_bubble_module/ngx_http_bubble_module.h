@@ -104,6 +104,7 @@ typedef struct {
     /* the response cache: ngx_http_bubble_cache.c */
     unsigned                  cache_store:1;    /* a miss: store the image */
     ngx_uint_t                cache_status;     /* NGX_HTTP_BUBBLE_CACHE_* */
+    ngx_table_elt_t          *cache_header;     /* X-Bubble-Cache, or NULL */
     u_char                    cache_key[32];    /* SHA-256 */
 } ngx_http_bubble_ctx_t;
 

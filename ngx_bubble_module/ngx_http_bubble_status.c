@@ -18,7 +18,7 @@
 
 /* bytes: the series of one scrape without the workers', and a worker's */
 #define NGX_HTTP_BUBBLE_STATUS_LEN     16384
-#define NGX_HTTP_BUBBLE_STATUS_WORKER  320
+#define NGX_HTTP_BUBBLE_STATUS_WORKER  448
 
 
 typedef struct {
@@ -27,6 +27,7 @@ typedef struct {
     ngx_uint_t                    renders;      /* in flight */
     ngx_uint_t                    queued;       /* tasks not started */
     off_t                         rss;          /* bytes, -1: unknown */
+    off_t                         anon;         /* of rss, not file or shm */
 } ngx_http_bubble_status_worker_t;
 
 
@@ -53,7 +54,8 @@ static ngx_int_t ngx_http_bubble_status_format(ngx_http_request_t *r,
     ngx_uint_t *json);
 static void ngx_http_bubble_status_collect(ngx_http_bubble_main_conf_t *bmcf,
     ngx_http_bubble_shctx_t *sh, ngx_http_bubble_status_t *st);
-static off_t ngx_http_bubble_status_rss(ngx_pid_t pid);
+static ngx_int_t ngx_http_bubble_status_rss(ngx_pid_t pid, off_t *rss,
+    off_t *anon);
 static ngx_int_t ngx_http_bubble_status_cache(
     ngx_http_bubble_main_conf_t *bmcf, ngx_http_bubble_cache_stats_t *cs);
 static u_char *ngx_http_bubble_status_prometheus(u_char *p, u_char *last,
@@ -285,7 +287,10 @@ ngx_http_bubble_status_collect(ngx_http_bubble_main_conf_t *bmcf,
             w->queued = 0;
         }
 
-        w->rss = ngx_http_bubble_status_rss(w->pid);
+        if (ngx_http_bubble_status_rss(w->pid, &w->rss, &w->anon) != NGX_OK) {
+            w->rss = -1;
+            w->anon = -1;
+        }
 
         st->queued += w->queued;
     }
@@ -296,21 +301,22 @@ ngx_http_bubble_status_collect(ngx_http_bubble_main_conf_t *bmcf,
 
 /* bytes: the second field of /proc/PID/statm (pages resident) */
 
-static off_t
-ngx_http_bubble_status_rss(ngx_pid_t pid)
+static ngx_int_t
+ngx_http_bubble_status_rss(ngx_pid_t pid, off_t *rss, off_t *anon)
 {
-    u_char    *p, *last;
-    ssize_t    n;
-    ngx_fd_t   fd;
-    ngx_int_t  pages;
-    u_char     name[sizeof("/proc//statm") + NGX_INT64_LEN];
-    u_char     buf[128];
+    u_char     *p, *last;
+    ssize_t     n;
+    ngx_fd_t    fd;
+    ngx_int_t   pages[3];
+    ngx_uint_t  i;
+    u_char      name[sizeof("/proc//statm") + NGX_INT64_LEN];
+    u_char      buf[128];
 
     ngx_sprintf(name, "/proc/%P/statm%Z", pid);
 
     fd = ngx_open_file(name, NGX_FILE_RDONLY, NGX_FILE_OPEN, 0);
     if (fd == NGX_INVALID_FILE) {
-        return -1;
+        return NGX_ERROR;
     }
 
     n = read(fd, buf, sizeof(buf));
@@ -318,31 +324,31 @@ ngx_http_bubble_status_rss(ngx_pid_t pid)
     (void) ngx_close_file(fd);
 
     if (n <= 0) {
-        return -1;
+        return NGX_ERROR;
     }
+
+    /* "size resident shared ...", in pages; shared: file-backed and shm */
 
     p = buf;
     last = buf + n;
 
-    /* skip "size " */
-    while (p < last && *p != ' ') {
-        p++;
+    for (i = 0; i < 3; i++) {
+        for (n = 0; p + n < last && p[n] >= '0' && p[n] <= '9'; n++) {
+            /* void */
+        }
+
+        pages[i] = ngx_atoi(p, n);
+        if (pages[i] == NGX_ERROR) {
+            return NGX_ERROR;
+        }
+
+        p += n + 1;
     }
 
-    if (++p >= last) {
-        return -1;
-    }
+    *rss = (off_t) pages[1] * ngx_pagesize;
+    *anon = (off_t) (pages[1] - ngx_min(pages[1], pages[2])) * ngx_pagesize;
 
-    for (n = 0; p + n < last && p[n] >= '0' && p[n] <= '9'; n++) {
-        /* void */
-    }
-
-    pages = ngx_atoi(p, n);
-    if (pages == NGX_ERROR) {
-        return -1;
-    }
-
-    return (off_t) pages * ngx_pagesize;
+    return NGX_OK;
 }
 
 
@@ -487,7 +493,8 @@ ngx_http_bubble_status_prometheus(u_char *p, u_char *last,
 
     p = ngx_http_bubble_status_help(p, last, "bubble_worker_rss_bytes",
             "gauge", "Resident memory of each process holding a zone slot "
-            "(/proc/PID/statm).");
+            "(/proc/PID/statm), the zones' shared pages it touched "
+            "included.");
 
     for (i = 0; i < st->nworkers; i++) {
         w = &st->workers[i];
@@ -496,6 +503,20 @@ ngx_http_bubble_status_prometheus(u_char *p, u_char *last,
             p = ngx_slprintf(p, last,
                              "bubble_worker_rss_bytes{pid=\"%P\"} %O\n",
                              w->pid, w->rss);
+        }
+    }
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_worker_anon_bytes",
+            "gauge", "Of each process's resident memory, what is its own: "
+            "not file pages, not shared memory such as the zones.");
+
+    for (i = 0; i < st->nworkers; i++) {
+        w = &st->workers[i];
+
+        if (w->anon >= 0) {
+            p = ngx_slprintf(p, last,
+                             "bubble_worker_anon_bytes{pid=\"%P\"} %O\n",
+                             w->pid, w->anon);
         }
     }
 
@@ -687,10 +708,10 @@ ngx_http_bubble_status_json(u_char *p, u_char *last,
                          w->queued);
 
         if (w->rss >= 0) {
-            p = ngx_slprintf(p, last, "%O}", w->rss);
+            p = ngx_slprintf(p, last, "%O,\"anon\":%O}", w->rss, w->anon);
 
         } else {
-            p = ngx_slprintf(p, last, "null}");
+            p = ngx_slprintf(p, last, "null,\"anon\":null}");
         }
     }
 

@@ -80,12 +80,22 @@ ngx_http_bubble_url_spec(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
     if (ngx_http_arg(r, (u_char *) "spec", 4, &value) == NGX_OK
         && value.len)
     {
-        dst = ngx_pnalloc(ctx->pool, value.len);
+        dst = ngx_pnalloc(ctx->pool, 2 * value.len);
         if (dst == NULL) {
             goto nomem;
         }
 
-        src = value.data;
+        /*
+         * "+" is a space, as HTML forms, URLSearchParams and PHP's
+         * urlencode() write it; "%2B" stays a "+"
+         */
+        src = dst + value.len;
+
+        for (p = value.data, last = value.data + value.len; p < last; p++) {
+            *src++ = (*p == '+') ? ' ' : *p;
+        }
+
+        src = dst + value.len;
         json->data = dst;
         ngx_unescape_uri(&dst, &src, value.len, 0);
         json->len = dst - json->data;
@@ -113,6 +123,14 @@ ngx_http_bubble_url_spec(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
                          "spec", "spec: required: GET /chart.png?spec=<JSON>"
                          ", GET /chart/<base64url(deflate(JSON))>.png, or "
                          "POST the JSON");
+        return NGX_ERROR;
+    }
+
+    /* "/chart.svg/<blob>": the format is the blob's extension, or none */
+    if (r->exten.len == 0) {
+        bubble_error_set(&ctx->err, NGX_HTTP_BAD_REQUEST, "bad_request",
+                         "format", "format: a compact chart URL ends in "
+                         ".png, .svg or .pdf: /chart/<blob>.png");
         return NGX_ERROR;
     }
 
