@@ -58,9 +58,13 @@ DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libpango1.0-dev libharfbuzz-dev libfontconfig-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
               fonts-noto-cjk curl perl python3 python3-jsonschema \
               prometheus chromium libnginx-mod-http-js poppler-utils $(R_PKGS)
-# the R client (clients/r/bubble.R) and its test, t/016_r_client.t
+# the R package ngxbubble (clients/r) and its test, t/016_r_client.t:
+# htmltools (bubble_img, bubbleOutput); testthat, knitr, rmarkdown (the
+# vignette; pandoc comes with it), shiny, png (tests); roxygen2 (make r-doc,
+# make r-check)
 R_PKGS      = r-base-core r-cran-ggplot2 r-cran-jsonlite r-cran-curl \
-              r-cran-openssl
+              r-cran-openssl r-cran-htmltools r-cran-testthat r-cran-knitr \
+              r-cran-rmarkdown r-cran-shiny r-cran-png r-cran-roxygen2
 
 .PHONY: all deps deps-run build run stop check depcheck test unit \
         integration calibrate oom schema compare golden gallery clean browser
@@ -258,7 +262,7 @@ depcheck: build
 # (1 and 2), the sanitizer build and the estimate's calibration (2 or 3
 # each), the nginx matrix (~12).
 test: deps check oom browser deploy-check fuzz-regress \
-      sanitize-short soak-short calibrate test-matrix
+      sanitize-short soak-short calibrate r-check test-matrix
 
 clean:
 	rm -rf $(BUILD)
@@ -270,5 +274,7 @@ clean:
 # Dockerfiles, Kubernetes and ingress manifests (make deploy-check)
 -include tests/deploy/deploy.mk
 -include tests/soak/soak.mk
-# the nginx matrix (make test-matrix, musl-check, build-for)
+# the nginx matrix (make test-matrix, musl-check)
 -include tests/matrix/matrix.mk
+# the R package ngxbubble: make r-doc, make r-check (R CMD check)
+-include clients/r/r.mk

@@ -6,12 +6,27 @@
 #
 # Each NN-name.R starts with "# title:" and "# shows:" lines, then R code
 # that leaves a spec in `spec`; it runs from the repository root with
-# ggplot2 loaded and clients/r/bubble.R sourced.  The PNG and the SVG come
+# ggplot2 and the ngxbubble package (clients/r, installed from the working
+# tree into a temporary library first) loaded.  The PNG and the SVG come
 # from the module through the chart URL (bubble_png/bubble_svg); the PNG is
 # recompressed losslessly with ImageMagick when it is installed.
 
-suppressPackageStartupMessages(library(ggplot2))
-source("clients/r/bubble.R")
+lib <- tempfile("ngxbubble-lib")
+dir.create(lib)
+out <- system2(file.path(R.home("bin"), "R"),
+               c("CMD", "INSTALL", "--no-test-load", "-l", shQuote(lib), "clients/r"),
+               stdout = TRUE, stderr = TRUE)
+if (!is.null(attr(out, "status"))) {
+    stop("R CMD INSTALL clients/r failed:\n", paste(out, collapse = "\n"))
+}
+suppressPackageStartupMessages({
+    library(ggplot2)
+    library(ngxbubble, lib.loc = lib)
+})
+# what a chart cannot show of its ggplot is a warning here, not an error
+# (bubble_from_ggplot's default): the gallery is built whole, and the
+# warning names what its image leaves out
+options(ngxbubble.strict = FALSE)
 
 args <- commandArgs(trailingOnly = TRUE)
 base <- if (length(args)) args[1] else "http://127.0.0.1:8080/chart"
@@ -21,8 +36,8 @@ im <- Filter(function(p) nzchar(p) && file.exists(p), c(Sys.which("magick"), "/u
 
 md <- c("# Gallery",
         "",
-        "Charts drawn by ngx_bubble, each made in R with the client in",
-        "[`clients/r/bubble.R`](../clients/r/bubble.R): from a ggplot with",
+        "Charts drawn by ngx_bubble, each made in R with the ngxbubble package",
+        "([`clients/r`](../clients/r)): from a ggplot with",
         "`bubble_from_ggplot()`, or from a data.frame with `bubble_spec()`.",
         "Every image here is the PNG the module served for the chart's URL;",
         "next to it are the R code and the spec it sent. Click an image for its",
@@ -32,7 +47,7 @@ md <- c("# Gallery",
         "",
         "```r",
         "library(ggplot2)",
-        "source(\"clients/r/bubble.R\")",
+        "library(ngxbubble)                         # R CMD INSTALL clients/r",
         "base <- \"http://127.0.0.1:8080/chart\"      # make run",
         "```",
         "",
@@ -62,18 +77,17 @@ for (f in files) {
     json <- bubble_json(spec, pretty = TRUE)
     writeBin(charToRaw(json), file.path(dir, paste0(name, ".json")))
     png_file <- file.path(dir, paste0(name, ".png"))
-    png <- bubble_png(spec, base, file = png_file)
-    bubble_svg(spec, base, file = file.path(dir, paste0(name, ".svg")))
+    png <- bubble_png(spec, base, file = png_file, secret = NULL, full = TRUE)
+    bubble_svg(spec, base, file = file.path(dir, paste0(name, ".svg")), secret = NULL)
     if (length(im)) {
         system2(im[1], c(shQuote(png_file), "-strip", "-define", "png:compression-level=9",
                          shQuote(png_file)))
     }
-    size <- bubble_png_size(png)
-    url <- bubble_url(spec, "/chart")
+    size <- bubble_png_size(png$body)
+    url <- bubble_url(spec, "/chart", secret = NULL)
     cat(sprintf("%-24s %4dx%-4d %7d bytes PNG, compact URL %5d bytes, %s\n", name,
                 size[1], size[2], file.info(png_file)$size, nchar(url),
-                if (grepl("\\.png$", attr(png, "url")) && !grepl("/chart\\.png$", attr(png, "url")))
-                    "GET" else "POST"))
+                png$method))
 
     # GitHub's heading anchors: punctuation dropped, spaces to hyphens
     anchor <- gsub(" ", "-", gsub("[^a-z0-9 _-]", "", tolower(title)))
