@@ -49,7 +49,9 @@ bubble_secret <- function() {
 #' @export
 bubble_available <- function(server = bubble_server(), secret = bubble_secret(),
                              timeout = 2) {
-    spec <- list(width = 16L, height = 16L, data = list(x = I(0), y = I(0)))
+    # HEAD answers what GET would: the chart must draw (16 x 16 has no
+    # room for its panel, a 400), so a small one that does
+    spec <- list(width = 160L, height = 120L, data = list(x = I(0), y = I(0)))
     url <- bubble_url(spec, server, secret = secret)
     h <- curl::new_handle(nobody = TRUE, connecttimeout = timeout, timeout = timeout)
     res <- tryCatch(curl::curl_fetch_memory(url, handle = h), error = function(e) NULL)
