@@ -1,0 +1,478 @@
+/*
+ * ngx_bubble core: the fast PNG encoder's row kernels: pack (unpremultiply,
+ * ARGB32 -> RGB or RGBA), filter (Sub, Up) and their costs.
+ *
+ * A portable scalar version, and SSE4.1 and AVX2 versions chosen at run
+ * time (__builtin_cpu_supports; the functions carry target attributes, so
+ * the module builds for any x86-64).  The vector versions compute the very
+ * same bytes and costs: integer arithmetic only, the scalar code for tails
+ * and for pixels with 0 < alpha < 255 (rare in charts: antialiased edges
+ * on a transparent background), so every level writes the same PNG.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "bubble.h"
+#include "bubble_png_fast.h"
+#include "bubble_png_rows.h"
+
+#if (defined __GNUC__ && (defined __x86_64__ || defined __i386__))
+#define BUBBLE_PNG_X86  1
+#include <immintrin.h>
+#endif
+
+
+/*
+ * One pixel, straight alpha; rounds as cairo's writer does, so that a PNG
+ * decodes to the pixels cairo would have written.
+ */
+
+static inline void
+bubble_png_unpremultiply(uint32_t p, u_char *dst)
+{
+    uint32_t  a;
+
+    a = p >> 24;
+
+    if (a == 255) {
+        dst[0] = (u_char) (p >> 16);
+        dst[1] = (u_char) (p >> 8);
+        dst[2] = (u_char) p;
+
+    } else if (a == 0) {
+        dst[0] = 0;
+        dst[1] = 0;
+        dst[2] = 0;
+
+    } else {
+        dst[0] = (((p >> 16) & 0xff) * 255 + a / 2) / a;
+        dst[1] = (((p >> 8) & 0xff) * 255 + a / 2) / a;
+        dst[2] = ((p & 0xff) * 255 + a / 2) / a;
+    }
+
+    dst[3] = (u_char) a;
+}
+
+
+static int
+bubble_png_opaque_scalar(const uint32_t *src, int width)
+{
+    int       x;
+    uint32_t  acc;
+
+    acc = 0xff000000;
+
+    for (x = 0; x < width; x++) {
+        acc &= src[x];
+    }
+
+    return acc == 0xff000000;
+}
+
+
+static void
+bubble_png_pack_scalar_from(const uint32_t *src, int x, int width,
+    int opaque, u_char *dst)
+{
+    uint32_t  p;
+
+    if (opaque) {
+        for (dst += 3 * x; x < width; x++) {
+            p = src[x];
+            dst[0] = (u_char) (p >> 16);
+            dst[1] = (u_char) (p >> 8);
+            dst[2] = (u_char) p;
+            dst += 3;
+        }
+
+        return;
+    }
+
+    for (dst += 4 * x; x < width; x++) {
+        bubble_png_unpremultiply(src[x], dst);
+        dst += 4;
+    }
+}
+
+
+static void
+bubble_png_pack_scalar(const uint32_t *src, int width, int opaque,
+    u_char *dst)
+{
+    bubble_png_pack_scalar_from(src, 0, width, opaque, dst);
+}
+
+
+/* the costs of bytes i >= from, as the header defines them */
+
+static void
+bubble_png_filter_scalar_from(const u_char *cur, const u_char *prev,
+    size_t i, size_t n, int bpp, u_char *sub, u_char *up, size_t cost[3])
+{
+    u_char         c, cp, s, sp, u, upp;
+    const u_char  *pc, *pp;
+
+    for ( /* void */ ; i < n; i++) {
+        pc = cur + i;                       /* pc[-1]: the pad at i 0 */
+        pp = prev + i;
+
+        c = pc[0];
+        cp = pc[-1];
+        s = (u_char) (c - pc[-bpp]);
+        sp = (u_char) (cp - pc[-1 - bpp]);
+        u = (u_char) (c - pp[0]);
+        upp = (u_char) (cp - pp[-1]);
+
+        sub[i] = s;
+        up[i] = u;
+
+        cost[0] += (c != 0) + (c != cp);
+        cost[1] += (s != 0) + (s != sp);
+        cost[2] += (u != 0) + (u != upp);
+    }
+}
+
+
+static void
+bubble_png_filter_scalar(const u_char *cur, const u_char *prev, size_t n,
+    int bpp, u_char *sub, u_char *up, size_t cost[3])
+{
+    cost[0] = 0;
+    cost[1] = 0;
+    cost[2] = 0;
+
+    bubble_png_filter_scalar_from(cur, prev, 0, n, bpp, sub, up, cost);
+}
+
+
+static const bubble_png_rows_t  bubble_png_rows_scalar = {
+    bubble_png_opaque_scalar,
+    bubble_png_pack_scalar,
+    bubble_png_filter_scalar
+};
+
+
+#if (BUBBLE_PNG_X86)
+
+/*
+ * SSE4.1: 4 pixels, 16 filtered bytes a step.  pshufb picks R, G, B (and
+ * A) out of B, G, R, A words; a group of 4 pixels that is not all opaque
+ * (RGBA) goes through the scalar unpremultiply.
+ */
+
+#define BUBBLE_PNG_SSE  __attribute__((target("sse4.1,popcnt")))
+
+
+BUBBLE_PNG_SSE
+static int
+bubble_png_opaque_sse41(const uint32_t *src, int width)
+{
+    int      x;
+    __m128i  acc, m;
+
+    acc = _mm_set1_epi32(-1);
+
+    for (x = 0; x + 4 <= width; x += 4) {
+        acc = _mm_and_si128(acc,
+                            _mm_loadu_si128((const __m128i *) (src + x)));
+    }
+
+    m = _mm_set1_epi32((int) 0xff000000);
+
+    if (!_mm_test_all_ones(_mm_or_si128(acc, _mm_xor_si128(m,
+                                        _mm_set1_epi32(-1)))))
+    {
+        return 0;
+    }
+
+    return bubble_png_opaque_scalar(src + x, width - x);
+}
+
+
+BUBBLE_PNG_SSE
+static void
+bubble_png_pack_sse41(const uint32_t *src, int width, int opaque,
+    u_char *dst)
+{
+    int      x;
+    __m128i  p, rgb, rgba, a, ones;
+
+    rgb = _mm_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12,
+                        -1, -1, -1, -1);
+    rgba = _mm_setr_epi8(2, 1, 0, 3, 6, 5, 4, 7, 10, 9, 8, 11,
+                         14, 13, 12, 15);
+    ones = _mm_set1_epi32((int) 0xff000000);
+
+    x = 0;
+
+    if (opaque) {
+        for ( /* void */ ; x + 4 <= width; x += 4) {
+            p = _mm_loadu_si128((const __m128i *) (src + x));
+            _mm_storeu_si128((__m128i *) (dst + 3 * x),
+                             _mm_shuffle_epi8(p, rgb));
+        }
+
+        bubble_png_pack_scalar_from(src, x, width, 1, dst);
+        return;
+    }
+
+    for ( /* void */ ; x + 4 <= width; x += 4) {
+        p = _mm_loadu_si128((const __m128i *) (src + x));
+        a = _mm_and_si128(p, ones);
+
+        if (_mm_movemask_epi8(_mm_cmpeq_epi32(a, ones)) == 0xffff) {
+            _mm_storeu_si128((__m128i *) (dst + 4 * x),
+                             _mm_shuffle_epi8(p, rgba));
+
+        } else if (_mm_testz_si128(a, a)) {
+            _mm_storeu_si128((__m128i *) (dst + 4 * x),
+                             _mm_setzero_si128());
+
+        } else {
+            bubble_png_unpremultiply(src[x], dst + 4 * x);
+            bubble_png_unpremultiply(src[x + 1], dst + 4 * x + 4);
+            bubble_png_unpremultiply(src[x + 2], dst + 4 * x + 8);
+            bubble_png_unpremultiply(src[x + 3], dst + 4 * x + 12);
+        }
+    }
+
+    bubble_png_pack_scalar_from(src, x, width, 0, dst);
+}
+
+
+/* equal bytes of a and b, counted */
+#define bubble_png_eq128(a, b)                                                \
+    __builtin_popcount((unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(a, b)))
+
+
+BUBBLE_PNG_SSE
+static void
+bubble_png_filter_sse41(const u_char *cur, const u_char *prev, size_t n,
+    int bpp, u_char *sub, u_char *up, size_t cost[3])
+{
+    size_t   i, eq[3];
+    __m128i  c, cp, s, sp, u, upp, z;
+
+    z = _mm_setzero_si128();
+    eq[0] = 0;
+    eq[1] = 0;
+    eq[2] = 0;
+
+    for (i = 0; i + 16 <= n; i += 16) {
+        c = _mm_loadu_si128((const __m128i *) (cur + i));
+        cp = _mm_loadu_si128((const __m128i *) (cur + i - 1));
+        s = _mm_sub_epi8(c, _mm_loadu_si128((const __m128i *)
+                                            (cur + i - bpp)));
+        sp = _mm_sub_epi8(cp, _mm_loadu_si128((const __m128i *)
+                                              (cur + i - 1 - bpp)));
+        u = _mm_sub_epi8(c, _mm_loadu_si128((const __m128i *) (prev + i)));
+        upp = _mm_sub_epi8(cp, _mm_loadu_si128((const __m128i *)
+                                               (prev + i - 1)));
+
+        _mm_storeu_si128((__m128i *) (sub + i), s);
+        _mm_storeu_si128((__m128i *) (up + i), u);
+
+        eq[0] += bubble_png_eq128(c, z) + bubble_png_eq128(c, cp);
+        eq[1] += bubble_png_eq128(s, z) + bubble_png_eq128(s, sp);
+        eq[2] += bubble_png_eq128(u, z) + bubble_png_eq128(u, upp);
+    }
+
+    /* 2 a byte, less the equalities */
+    cost[0] = 2 * i - eq[0];
+    cost[1] = 2 * i - eq[1];
+    cost[2] = 2 * i - eq[2];
+
+    bubble_png_filter_scalar_from(cur, prev, i, n, bpp, sub, up, cost);
+}
+
+
+static const bubble_png_rows_t  bubble_png_rows_sse41 = {
+    bubble_png_opaque_sse41,
+    bubble_png_pack_sse41,
+    bubble_png_filter_sse41
+};
+
+
+/* AVX2: 8 pixels, 32 filtered bytes a step; pshufb works in 128-bit lanes */
+
+#define BUBBLE_PNG_AVX2  __attribute__((target("avx2,popcnt")))
+
+
+BUBBLE_PNG_AVX2
+static int
+bubble_png_opaque_avx2(const uint32_t *src, int width)
+{
+    int      x;
+    __m256i  acc, m;
+
+    acc = _mm256_set1_epi32(-1);
+
+    for (x = 0; x + 8 <= width; x += 8) {
+        acc = _mm256_and_si256(acc,
+                          _mm256_loadu_si256((const __m256i *) (src + x)));
+    }
+
+    m = _mm256_set1_epi32((int) 0xff000000);
+
+    if (!_mm256_testc_si256(acc, m)) {
+        return 0;
+    }
+
+    return bubble_png_opaque_scalar(src + x, width - x);
+}
+
+
+BUBBLE_PNG_AVX2
+static void
+bubble_png_pack_avx2(const uint32_t *src, int width, int opaque,
+    u_char *dst)
+{
+    int      x;
+    __m256i  p, q, rgb, rgba, a, ones;
+
+    rgb = _mm256_setr_epi8(2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12,
+                           -1, -1, -1, -1,
+                           2, 1, 0, 6, 5, 4, 10, 9, 8, 14, 13, 12,
+                           -1, -1, -1, -1);
+    rgba = _mm256_setr_epi8(2, 1, 0, 3, 6, 5, 4, 7, 10, 9, 8, 11,
+                            14, 13, 12, 15,
+                            2, 1, 0, 3, 6, 5, 4, 7, 10, 9, 8, 11,
+                            14, 13, 12, 15);
+    ones = _mm256_set1_epi32((int) 0xff000000);
+
+    x = 0;
+
+    if (opaque) {
+        for ( /* void */ ; x + 8 <= width; x += 8) {
+            p = _mm256_loadu_si256((const __m256i *) (src + x));
+            q = _mm256_shuffle_epi8(p, rgb);
+            _mm_storeu_si128((__m128i *) (dst + 3 * x),
+                             _mm256_castsi256_si128(q));
+            _mm_storeu_si128((__m128i *) (dst + 3 * x + 12),
+                             _mm256_extracti128_si256(q, 1));
+        }
+
+        bubble_png_pack_scalar_from(src, x, width, 1, dst);
+        return;
+    }
+
+    for ( /* void */ ; x + 8 <= width; x += 8) {
+        p = _mm256_loadu_si256((const __m256i *) (src + x));
+        a = _mm256_and_si256(p, ones);
+
+        if (_mm256_movemask_epi8(_mm256_cmpeq_epi32(a, ones)) == -1) {
+            _mm256_storeu_si256((__m256i *) (dst + 4 * x),
+                                _mm256_shuffle_epi8(p, rgba));
+
+        } else if (_mm256_testz_si256(a, a)) {
+            _mm256_storeu_si256((__m256i *) (dst + 4 * x),
+                                _mm256_setzero_si256());
+
+        } else {
+            bubble_png_pack_scalar_from(src, x, x + 8, 0, dst);
+        }
+    }
+
+    bubble_png_pack_scalar_from(src, x, width, 0, dst);
+}
+
+
+#define bubble_png_eq256(a, b)                                                \
+    __builtin_popcount((unsigned) _mm256_movemask_epi8(                       \
+                                                   _mm256_cmpeq_epi8(a, b)))
+
+
+BUBBLE_PNG_AVX2
+static void
+bubble_png_filter_avx2(const u_char *cur, const u_char *prev, size_t n,
+    int bpp, u_char *sub, u_char *up, size_t cost[3])
+{
+    size_t   i, eq[3];
+    __m256i  c, cp, s, sp, u, upp, z;
+
+    z = _mm256_setzero_si256();
+    eq[0] = 0;
+    eq[1] = 0;
+    eq[2] = 0;
+
+    for (i = 0; i + 32 <= n; i += 32) {
+        c = _mm256_loadu_si256((const __m256i *) (cur + i));
+        cp = _mm256_loadu_si256((const __m256i *) (cur + i - 1));
+        s = _mm256_sub_epi8(c, _mm256_loadu_si256((const __m256i *)
+                                                  (cur + i - bpp)));
+        sp = _mm256_sub_epi8(cp, _mm256_loadu_si256((const __m256i *)
+                                                    (cur + i - 1 - bpp)));
+        u = _mm256_sub_epi8(c, _mm256_loadu_si256((const __m256i *)
+                                                  (prev + i)));
+        upp = _mm256_sub_epi8(cp, _mm256_loadu_si256((const __m256i *)
+                                                     (prev + i - 1)));
+
+        _mm256_storeu_si256((__m256i *) (sub + i), s);
+        _mm256_storeu_si256((__m256i *) (up + i), u);
+
+        eq[0] += bubble_png_eq256(c, z) + bubble_png_eq256(c, cp);
+        eq[1] += bubble_png_eq256(s, z) + bubble_png_eq256(s, sp);
+        eq[2] += bubble_png_eq256(u, z) + bubble_png_eq256(u, upp);
+    }
+
+    cost[0] = 2 * i - eq[0];
+    cost[1] = 2 * i - eq[1];
+    cost[2] = 2 * i - eq[2];
+
+    bubble_png_filter_scalar_from(cur, prev, i, n, bpp, sub, up, cost);
+}
+
+
+static const bubble_png_rows_t  bubble_png_rows_avx2 = {
+    bubble_png_opaque_avx2,
+    bubble_png_pack_avx2,
+    bubble_png_filter_avx2
+};
+
+#endif /* BUBBLE_PNG_X86 */
+
+
+int
+bubble_png_rows_best(void)
+{
+#if (BUBBLE_PNG_X86)
+    __builtin_cpu_init();
+
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt")) {
+        return BUBBLE_PNG_ISA_AVX2;
+    }
+
+    if (__builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("popcnt"))
+    {
+        return BUBBLE_PNG_ISA_SSE41;
+    }
+#endif
+
+    return BUBBLE_PNG_ISA_SCALAR;
+}
+
+
+const bubble_png_rows_t *
+bubble_png_rows(int isa)
+{
+    int  best;
+
+    best = bubble_png_rows_best();
+
+    if (isa < 0 || isa > best) {
+        isa = best;
+    }
+
+#if (BUBBLE_PNG_X86)
+    switch (isa) {
+    case BUBBLE_PNG_ISA_AVX2:
+        return &bubble_png_rows_avx2;
+    case BUBBLE_PNG_ISA_SSE41:
+        return &bubble_png_rows_sse41;
+    }
+#endif
+
+    return &bubble_png_rows_scalar;
+}
