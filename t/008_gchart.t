@@ -197,7 +197,7 @@ for my $t (@pngs) {
 json_error_ok(http_request('GET', "/signed.png?$base"), 403, 'forbidden',
               'legacy URL on a signed location');
 
-# --- errors: SPEC.md's JSON, path = the parameter ---------------------------
+# --- errors: docs/spec.md's JSON, path = the parameter ---------------------------
 
 my @errors = (
     [ 'cht=p3&chs=200x100&chd=t:1,2|3,4', 400, 'cht', 'unsupported cht' ],

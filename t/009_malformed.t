@@ -3,7 +3,7 @@
 # (JSON syntax, invalid UTF-8, wrong types for every field, bad data tables,
 # overflowing numbers, sizes and limits, content types, chunked and slow
 # bodies, oversized bodies, broken chart URLs).  Each case is one subtest:
-# a 4xx answer with SPEC.md's JSON error ({"error", "message", "path",
+# a 4xx answer with docs/spec.md's JSON error ({"error", "message", "path",
 # "offset"}), the field's path or the byte offset where it applies.  Then
 # text safety: hostile labels come back escaped in SVG, which references
 # nothing outside itself.  At the end no worker exited on a signal.

@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 
-#define BUBBLE_VERSION            "0.2.0"
+#define BUBBLE_VERSION            "0.3.0"
 
 
 typedef void *(*bubble_alloc_pt)(void *data, size_t size);
@@ -61,7 +61,7 @@ int bubble_color_parse(const char *s, size_t len, bubble_rgba_t *out);
 
 
 /*
- * Errors: what the glue turns into SPEC.md's JSON error body.
+ * Errors: what the glue turns into docs/spec.md's JSON error body.
  */
 
 typedef struct {
@@ -176,6 +176,13 @@ typedef enum {
     BUBBLE_COLOR_CONTINUOUS
 } bubble_color_type_e;
 
+/*
+ * Categories a colour scale draws: the legend has a key for each, and
+ * color.limits, a column's distinct values and legacy URLs' chco/chdl
+ * are refused past it, so that no category is ever silently left out.
+ */
+#define BUBBLE_MAX_CATEGORIES     64
+
 typedef struct {
     bubble_str_t             title;
     bubble_color_type_e      type;
@@ -224,6 +231,8 @@ typedef struct {
     unsigned                 has_background:1;
     unsigned                 has_stroke_color:1;
     unsigned                 has_stroke_width:1;
+    unsigned                 png_small:1;   /* zlib, not bubble_png_fast.c:
+                                               set by the glue */
 
     bubble_str_t             title;
     bubble_str_t             subtitle;
@@ -314,9 +323,6 @@ const char *bubble_renderer_id(void);
 
 /* once per process: fontconfig and pango caches, 8-27 ms the first time */
 void bubble_warm_up(void);
-
-
-#include "bubble_scale.h"
 
 
 #endif /* _BUBBLE_H_INCLUDED_ */

@@ -4,10 +4,9 @@
  * The same list bubble_svg.c writes as SVG, drawn as that SVG draws: a
  * rectangle is filled, a line stroked with butt caps, a circle filled
  * then stroked, text placed by its baseline (bubble_text.c), CLIP ...
- * CLIP_END clipped to a rectangle.  Drawing directly, rather than through
- * librsvg, keeps text in cairo's glyph cache: librsvg 2.54 turns every
- * glyph into a path and fills it, which was 12 of W1's 14 ms of drawing
- * (docs/performance.md), and costs no element tree.
+ * CLIP_END clipped to a rectangle.  Drawn directly, not through an SVG
+ * renderer: text stays in cairo's glyph cache, and no element tree is
+ * built (docs/performance.md has the figures).
  */
 
 #include <math.h>
@@ -16,7 +15,8 @@
 #include <cairo.h>
 
 #include "bubble.h"
-#include "bubble_layout.h"
+#include "bubble_dlist.h"
+#include "bubble_text.h"
 
 
 static void bubble_draw_source(cairo_t *cr, bubble_rgba_t c, double opacity);

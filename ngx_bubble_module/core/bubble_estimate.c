@@ -25,18 +25,25 @@
  * copy): the total is what admission reserves, so it errs high.  The
  * constants come from tests/bench/calibrate_estimate.sh; docs/memory.md
  * has the table.
+ *
+ * The time a render takes is estimated the same way, as a sum of upper
+ * bounds (bubble_estimate_time()): text shaped (pango's cost grows with
+ * the bytes of a label: a legend of 64 labels of 20 KB of Arabic took
+ * 1.3 s), bubbles filled (their area at the largest radius), the canvas
+ * cleared and encoded, elements written to SVG or PDF.
  */
 
 #include <math.h>
 #include <string.h>
 
 #include "bubble_estimate.h"
-#include "bubble_layout.h"
+#include "bubble_scale.h"
+#include "bubble_dlist.h"
 
 
 /* elements (counts): upper bounds from bubble_layout.c */
 #define BUBBLE_EST_LABELS_MAX       2000     /* BUBBLE_LABELS_MAX */
-#define BUBBLE_EST_CATEGORIES       64       /* BUBBLE_MAX_CATEGORIES */
+#define BUBBLE_EST_CATEGORIES       BUBBLE_MAX_CATEGORIES
 #define BUBBLE_EST_COLORBAR         116      /* 1 px steps, 5 x 23.04 px keys */
 #define BUBBLE_EST_AUTO_BREAKS      16       /* "nice" breaks, an axis */
 #define BUBBLE_EST_PAGE             16       /* backgrounds, titles */
@@ -46,6 +53,7 @@
 #define BUBBLE_EST_POINT            48       /* layout, a row */
 #define BUBBLE_EST_SVG_ITEM         320      /* bubble_svg.c's bound */
 #define BUBBLE_EST_LAYOUT           (64 * 1024)    /* a pango layout */
+#define BUBBLE_EST_LAYOUT_BYTE      40       /* of it, a byte of its text */
 #define BUBBLE_EST_PDF_ELEMENT      1024     /* cairo-pdf, an element */
 #define BUBBLE_EST_PNG_STATE        (384 * 1024)   /* zlib, libpng rows */
 #define BUBBLE_EST_PNG_BASE         (256 * 1024)   /* PNG: grid, text */
@@ -54,12 +62,35 @@
 #define BUBBLE_EST_PNG_RADIUS       16       /* per px of its radius */
 #define BUBBLE_EST_FIXED            (512 * 1024)   /* cairo, pango, slack */
 
+/*
+ * Time, in nanoseconds of one core's CPU (Debian 12, cairo 1.16, pango
+ * 1.50): fitted to tests/bench/calibrate_estimate.sh's renders on a
+ * shared 2-core machine, then doubled, so that every calibration render
+ * takes less (docs/memory.md, "The time estimate").
+ */
+#define BUBBLE_EST_T_FIXED          4000000  /* layout, fonts, setup */
+#define BUBBLE_EST_T_ROW            4000     /* a row: scales, sort, draw */
+#define BUBBLE_EST_T_AREA           16       /* a px of a bubble, filled */
+#define BUBBLE_EST_T_STROKE         20       /* a px of outline, 1 px wide */
+#define BUBBLE_EST_T_PIXEL          8        /* a px of canvas, encoded */
+#define BUBBLE_EST_T_PIXEL_ZLIB     40       /* bubble_png_compression small */
+#define BUBBLE_EST_T_TEXT           30000    /* a label laid out, drawn */
+#define BUBBLE_EST_T_TEXT_BYTE      1000     /* a byte of it, shaped */
+#define BUBBLE_EST_T_SVG_ITEM       2000     /* an element written */
+#define BUBBLE_EST_T_PDF_ITEM       40000    /* an element in cairo-pdf */
+
 
 static void bubble_estimate_furniture(const bubble_chart_t *chart,
     size_t *shapes, size_t *texts);
 static size_t bubble_estimate_breaks(size_t nbreaks, size_t dflt);
-static size_t bubble_estimate_categories(const bubble_column_t *c);
+static size_t bubble_estimate_categories(const bubble_column_t *c,
+    size_t *bytes);
 static size_t bubble_estimate_text(const bubble_chart_t *chart, int aes);
+static size_t bubble_estimate_keys(const bubble_chart_t *chart,
+    size_t *longest);
+static size_t bubble_estimate_longest(const bubble_column_t *c);
+static void bubble_estimate_time(const bubble_chart_t *chart,
+    bubble_estimate_t *e, size_t texts, size_t text_bytes);
 
 
 #define bubble_est_max(a, b)           ((a) > (b) ? (a) : (b))
@@ -70,7 +101,7 @@ bubble_estimate(const bubble_chart_t *chart, bubble_estimate_t *e)
 {
     size_t                  i, j, items, shapes, texts, titles, text_bytes;
     size_t                  rows, labels, pw, ph, stride, start, size;
-    size_t                  radius, png, raw, svg;
+    size_t                  radius, png, raw, svg, longest;
     const bubble_column_t  *c;
 
     rows = chart->nrows;
@@ -116,6 +147,14 @@ bubble_estimate(const bubble_chart_t *chart, bubble_estimate_t *e)
         text_bytes += bubble_estimate_text(chart, BUBBLE_AES_TOOLTIP);
     }
 
+    /*
+     * the labels of the colour legend's keys and of facet strips: in the
+     * display list and the SVG, and, the longest of them, in the one pango
+     * layout drawn at a time (~28 bytes a byte of Arabic, measured)
+     */
+    longest = 0;
+    text_bytes += bubble_estimate_keys(chart, &longest);
+
     items = shapes + texts;
     e->elements = items + titles;
 
@@ -143,7 +182,8 @@ bubble_estimate(const bubble_chart_t *chart, bubble_estimate_t *e)
         e->svg = svg;
 
     } else {
-        e->draw = text_bytes + BUBBLE_EST_LAYOUT;
+        e->draw = text_bytes + BUBBLE_EST_LAYOUT
+                  + longest * BUBBLE_EST_LAYOUT_BYTE;
     }
 
     switch (chart->format) {
@@ -213,6 +253,73 @@ bubble_estimate(const bubble_chart_t *chart, bubble_estimate_t *e)
     } else if (chart->format == BUBBLE_FORMAT_SVG) {
         e->output = e->svg;
     }
+
+    bubble_estimate_time(chart, e, texts, text_bytes);
+}
+
+
+/*
+ * Microseconds: a fixed part; per row; per text laid out and per byte of
+ * text shaped (the labels of bubbles, legends and facet strips, titles);
+ * per px of bubble area filled, at the largest radius; per px of canvas
+ * encoded (PNG); per element written (SVG, PDF).
+ */
+
+static void
+bubble_estimate_time(const bubble_chart_t *chart, bubble_estimate_t *e,
+    size_t texts, size_t text_bytes)
+{
+    double                  ns, radius, area, pixels, scale;
+    const bubble_column_t  *c;
+
+    scale = chart->scale > 0 ? chart->scale : 1;
+
+    /* the facet strips: a text each (their bytes are in text_bytes) */
+
+    if (chart->facet >= 0 && (size_t) chart->facet < chart->ncolumns) {
+        c = &chart->columns[chart->facet];
+        texts += bubble_estimate_categories(c, NULL);
+    }
+
+    ns = BUBBLE_EST_T_FIXED
+         + (double) chart->nrows * BUBBLE_EST_T_ROW
+         + (double) texts * BUBBLE_EST_T_TEXT
+         + (double) text_bytes * BUBBLE_EST_T_TEXT_BYTE;
+
+    switch (chart->format) {
+
+    case BUBBLE_FORMAT_PNG:
+        radius = (chart->size.has_range ? chart->size.range[1] : 20) * scale;
+        pixels = (double) chart->width * chart->height * scale * scale;
+
+        /* filled area: no more than the canvas a bubble, and in all */
+        area = 3.1416 * (radius + 1) * (radius + 1);
+
+        if (area > pixels) {
+            area = pixels;
+        }
+
+        ns += (double) chart->nrows * area * BUBBLE_EST_T_AREA
+              + pixels * (chart->png_small ? BUBBLE_EST_T_PIXEL_ZLIB
+                                           : BUBBLE_EST_T_PIXEL);
+
+        if (chart->stroke_width > 0) {
+            ns += (double) chart->nrows * 6.2832 * (radius + 1)
+                  * (chart->stroke_width * scale + 1) * BUBBLE_EST_T_STROKE;
+        }
+
+        break;
+
+    case BUBBLE_FORMAT_PDF:
+        ns += (double) e->elements * BUBBLE_EST_T_PDF_ITEM;
+        break;
+
+    default: /* BUBBLE_FORMAT_SVG */
+        ns += (double) e->elements * BUBBLE_EST_T_SVG_ITEM;
+        break;
+    }
+
+    e->time_us = (uint64_t) (ns / 1000);
 }
 
 
@@ -258,7 +365,7 @@ bubble_estimate_furniture(const bubble_chart_t *chart, size_t *shapes,
         if (c->type == BUBBLE_COLUMN_STRING
             || chart->color.type == BUBBLE_COLOR_CATEGORICAL)
         {
-            n = bubble_estimate_categories(c);
+            n = bubble_estimate_categories(c, NULL);
 
             if (n < chart->color.ncategories) {
                 n = chart->color.ncategories;
@@ -290,20 +397,28 @@ bubble_estimate_breaks(size_t nbreaks, size_t dflt)
 
 /*
  * Distinct values of a column, counted up to BUBBLE_EST_CATEGORIES: the
- * colour legend has a key for each.  Numbers count as one each.
+ * colour legend has a key for each.  Numbers count as one each, and as 24
+ * bytes in BYTES (when not NULL), strings as their length.
  */
 
 static size_t
-bubble_estimate_categories(const bubble_column_t *c)
+bubble_estimate_categories(const bubble_column_t *c, size_t *bytes)
 {
-    size_t              i, j, n;
+    size_t              i, j, n, len;
     const bubble_str_t *s, *seen[BUBBLE_EST_CATEGORIES];
 
     if (c->type != BUBBLE_COLUMN_STRING) {
-        return (c->n < BUBBLE_EST_CATEGORIES) ? c->n : BUBBLE_EST_CATEGORIES;
+        n = (c->n < BUBBLE_EST_CATEGORIES) ? c->n : BUBBLE_EST_CATEGORIES;
+
+        if (bytes) {
+            *bytes = n * 24;
+        }
+
+        return n;
     }
 
     n = 0;
+    len = 0;
 
     for (i = 0; i < c->n; i++) {
         s = &c->str[i];
@@ -329,10 +444,78 @@ bubble_estimate_categories(const bubble_column_t *c)
         }
 
         seen[n++] = s;
+        len += s->len;
+    }
+
+    if (bytes) {
+        *bytes = len;
     }
 
     /* and one for missing values */
     return n + 1;
+}
+
+
+/*
+ * Bytes of the labels of the colour legend's keys (categories of a string
+ * column) and of the facet strips, and the longest of them.
+ */
+
+static size_t
+bubble_estimate_keys(const bubble_chart_t *chart, size_t *longest)
+{
+    size_t                  i, bytes, total;
+    const bubble_column_t  *c;
+
+    total = 0;
+    *longest = 0;
+
+    for (i = 0; i < 2; i++) {
+        c = NULL;
+
+        if (i == 0 && chart->aes[BUBBLE_AES_COLOR] >= 0) {
+            c = &chart->columns[chart->aes[BUBBLE_AES_COLOR]];
+
+        } else if (i == 1 && chart->facet >= 0
+                   && (size_t) chart->facet < chart->ncolumns)
+        {
+            c = &chart->columns[chart->facet];
+        }
+
+        if (c == NULL || c->type != BUBBLE_COLUMN_STRING) {
+            continue;
+        }
+
+        (void) bubble_estimate_categories(c, &bytes);
+        total += bytes;
+
+        bytes = bubble_estimate_longest(c);
+
+        if (bytes > *longest) {
+            *longest = bytes;
+        }
+    }
+
+    return total;
+}
+
+
+/* bytes of the longest string of a string column */
+
+static size_t
+bubble_estimate_longest(const bubble_column_t *c)
+{
+    size_t  i, len;
+
+    len = 0;
+
+    for (i = 0; i < c->n; i++) {
+        if (c->str[i].len > len) {
+            len = c->str[i].len;
+        }
+    }
+
+    return len;
 }
 
 

@@ -40,12 +40,20 @@ typedef struct {
      * the encoder's part, and so the total, may have been low.
      */
     size_t                   output;
+
+    /*
+     * Microseconds bubble_render() takes at most on one core of the
+     * calibration machine: text shaped, bubbles filled, pixels encoded,
+     * elements written (tests/bench/calibrate_estimate.sh checks it too).
+     */
+    uint64_t                 time_us;
 } bubble_estimate_t;
 
 
 /*
  * Fills e for the chart as it is (format and scale included): no
- * allocation, O(rows) for the text of string columns.
+ * allocation, O(rows) for the text of string columns; O(rows x 64) for
+ * a colour or facet column's distinct values.
  */
 void bubble_estimate(const bubble_chart_t *chart, bubble_estimate_t *e);
 

@@ -19,11 +19,12 @@
 #include <string.h>
 
 #include "bubble.h"
+#include "bubble_scale.h"
 #include "bubble_gchart.h"
 
 
 #define BUBBLE_GCHART_MAX_SERIES    3       /* x | y | size */
-#define BUBBLE_GCHART_MAX_LEGEND    64      /* the layout's category limit */
+#define BUBBLE_GCHART_MAX_LEGEND    BUBBLE_MAX_CATEGORIES
 #define BUBBLE_GCHART_MIN_SIDE      16      /* px: the spec parser's minimum */
 #define BUBBLE_GCHART_MAX_BREAKS    32      /* BUBBLE_MAX_BREAKS */
 #define BUBBLE_GCHART_NUMBER_LEN    64      /* longest text-encoded value */
@@ -40,6 +41,7 @@ typedef struct {
     double                   start;         /* chxr, or the default */
     double                   end;
     double                   step;          /* 0: nice breaks */
+    const char              *param;         /* what set start..end */
 } bubble_gchart_axis_t;
 
 
@@ -79,6 +81,7 @@ typedef struct {
     size_t                   len;
     size_t                   cap;
     unsigned                 nomem:1;
+    unsigned                 nonfinite:1;   /* a bug: JSON has no inf */
 } bubble_gchart_ctx_t;
 
 
@@ -772,6 +775,13 @@ bubble_gchart_scaling(bubble_gchart_ctx_t *ctx)
                 lo = fmin(lo, 0);
             }
 
+            /* -1e308..1e308 has no width to take fractions of */
+            if (!isfinite(hi - lo)) {
+                return bubble_gchart_fail(ctx, 400, "chds", "a: series %zu "
+                                          "runs from %g to %g, too wide a "
+                                          "range to scale", i + 1, lo, hi);
+            }
+
             ctx->smin[i] = lo;
             ctx->smax[i] = hi;
         }
@@ -812,6 +822,12 @@ bubble_gchart_scaling(bubble_gchart_ctx_t *ctx)
                                       "and max are both %g", k / 2 + 1,
                                       pair[k]);
         }
+
+        if (!isfinite(pair[k + 1] - pair[k])) {
+            return bubble_gchart_fail(ctx, 400, "chds", "series %zu: %g to "
+                                      "%g is too wide a range to scale",
+                                      k / 2 + 1, pair[k], pair[k + 1]);
+        }
     }
 
     for (i = 0; i < ctx->nseries; i++) {
@@ -835,7 +851,7 @@ bubble_gchart_axes(bubble_gchart_ctx_t *ctx)
 {
     int            a, primary[2];
     char           ex[40];
-    size_t         i, k, n, nf;
+    size_t         i, k, n, nf, naxes;
     double         num[4];
     bubble_str_t  *v, *items, f[5];
 
@@ -844,20 +860,24 @@ bubble_gchart_axes(bubble_gchart_ctx_t *ctx)
         ctx->axis[a].start = 0;
         ctx->axis[a].end = 100;
         ctx->axis[a].step = 0;
+        ctx->axis[a].param = "chxr";
 
         /* chds=a: axes label the data's own values */
         if (ctx->autoscale) {
             ctx->axis[a].start = ctx->smin[a];
             ctx->axis[a].end = ctx->smax[a];
+            ctx->axis[a].param = "chds";
         }
 
         primary[a] = 0;
     }
 
+    naxes = 0;
+
     v = bubble_gchart_get(ctx, "chxt");
 
     if (v == NULL || v->len == 0) {
-        return 0;
+        goto ranges;
     }
 
     n = 1;
@@ -898,10 +918,16 @@ bubble_gchart_axes(bubble_gchart_ctx_t *ctx)
         }
     }
 
+    naxes = n;
+
+ranges:
+
+    /* checked with or without chxt: an index must name one of its axes */
+
     v = bubble_gchart_get(ctx, "chxr");
 
     if (v == NULL || v->len == 0) {
-        return 0;
+        goto check;
     }
 
     n = 1;
@@ -936,10 +962,13 @@ bubble_gchart_axes(bubble_gchart_ctx_t *ctx)
             }
         }
 
-        if (num[0] < 0 || num[0] != floor(num[0])) {
+        if (num[0] < 0 || num[0] != floor(num[0])
+            || num[0] >= (double) naxes)
+        {
             return bubble_gchart_fail(ctx, 400, "chxr", "range %zu: %g is "
-                                      "not an index into chxt", i + 1,
-                                      num[0]);
+                                      "not an index into chxt (%zu ax%s)",
+                                      i + 1, num[0], naxes,
+                                      naxes == 1 ? "is" : "es");
         }
 
         if (num[1] == num[2]) {
@@ -956,6 +985,7 @@ bubble_gchart_axes(bubble_gchart_ctx_t *ctx)
             ctx->axis[a].start = num[1];
             ctx->axis[a].end = num[2];
             ctx->axis[a].step = (nf == 4) ? fabs(num[3]) : 0;
+            ctx->axis[a].param = "chxr";
 
             /* more ticks than we draw: nice breaks instead */
             if (ctx->axis[a].step > 0
@@ -964,6 +994,29 @@ bubble_gchart_axes(bubble_gchart_ctx_t *ctx)
             {
                 ctx->axis[a].step = 0;
             }
+        }
+    }
+
+check:
+
+    /*
+     * The axis ranges become x.limits and y.limits: refuse here, by the
+     * parameter's name, what the layout would refuse by the limits' name
+     * (0,-1e308,1e308 has no width, even before the 5% margins)
+     */
+
+    for (a = 0; a < 2; a++) {
+        if (!bubble_range_drawable(fmin(ctx->axis[a].start, ctx->axis[a].end),
+                                   fmax(ctx->axis[a].start, ctx->axis[a].end),
+                                   0.05))
+        {
+            return bubble_gchart_fail(ctx, 400, ctx->axis[a].param,
+                                      "the %s axis from %g to %g is too "
+                                      "wide to draw: with 5%% margins it "
+                                      "would pass the largest double, "
+                                      "1.8e308",
+                                      a == 0 ? "x" : "y",
+                                      ctx->axis[a].start, ctx->axis[a].end);
         }
     }
 
@@ -1310,6 +1363,14 @@ bubble_gchart_emit(bubble_gchart_ctx_t *ctx, int w, int h, bubble_rgba_t bg)
             } else {
                 v = lo + (ctx->raw[j][i] - ctx->smin[j]) * (hi - lo)
                          / (ctx->smax[j] - ctx->smin[j]);
+
+                /*
+                 * 2 * 1e308 / 100 overflows on the way: the fraction
+                 * (in 0..1) times the range (finite: checked) cannot
+                 */
+                if (!isfinite(v)) {
+                    v = lo + f * (hi - lo);
+                }
             }
 
             bubble_gchart_put_number(ctx, v);
@@ -1403,6 +1464,13 @@ bubble_gchart_emit(bubble_gchart_ctx_t *ctx, int w, int h, bubble_rgba_t bg)
 
     if (ctx->nomem) {
         return bubble_gchart_nomem(ctx);
+    }
+
+    if (ctx->nonfinite) {
+        bubble_error_set(ctx->err, 500, "internal", "",
+                         "legacy URL: a number past the doubles in the "
+                         "converted spec");
+        return -1;
     }
 
     ctx->buf[ctx->len] = '\0';
@@ -1733,7 +1801,12 @@ bubble_gchart_puts(bubble_gchart_ctx_t *ctx, const char *s)
 }
 
 
-/* the shortest of %.15g and %.17g that reads back as the same double */
+/*
+ * The shortest of %.15g and %.17g that reads back as the same double;
+ * NaN (a missing value) as null.  Infinity has no JSON: every caller
+ * keeps its numbers finite, and one that does not is flagged, never
+ * written as "inf" for the spec parser to stumble on.
+ */
 
 static void
 bubble_gchart_put_number(bubble_gchart_ctx_t *ctx, double v)
@@ -1742,6 +1815,12 @@ bubble_gchart_put_number(bubble_gchart_ctx_t *ctx, double v)
     char  buf[32];
 
     if (isnan(v)) {
+        bubble_gchart_puts(ctx, "null");
+        return;
+    }
+
+    if (isinf(v)) {
+        ctx->nonfinite = 1;
         bubble_gchart_puts(ctx, "null");
         return;
     }

@@ -44,7 +44,7 @@ typedef enum {
 } bubble_scan_e;
 
 
-struct bubble_spec_parser_s {
+struct bubble_json_parser_s {
     bubble_allocator_t      *alloc;
     const bubble_limits_t   *limits;
     bubble_error_t          *err;
@@ -84,23 +84,23 @@ static int bubble_json_end_map(void *ctx);
 static int bubble_json_start_array(void *ctx);
 static int bubble_json_end_array(void *ctx);
 
-static int bubble_json_value(bubble_spec_parser_t *p, bubble_json_t *value);
-static bubble_json_t *bubble_json_value_node(bubble_spec_parser_t *p,
+static int bubble_json_value(bubble_json_parser_t *p, bubble_json_t *value);
+static bubble_json_t *bubble_json_value_node(bubble_json_parser_t *p,
     bubble_json_type_e type);
-static int bubble_json_cell(bubble_spec_parser_t *p, bubble_json_t *value);
-static bubble_column_t *bubble_json_column(bubble_spec_parser_t *p,
+static int bubble_json_cell(bubble_json_parser_t *p, bubble_json_t *value);
+static bubble_column_t *bubble_json_column(bubble_json_parser_t *p,
     const unsigned char *name, size_t len);
-static int bubble_json_column_reserve(bubble_spec_parser_t *p,
+static int bubble_json_column_reserve(bubble_json_parser_t *p,
     bubble_column_t *col, size_t n);
-static void bubble_json_cell_path(bubble_spec_parser_t *p, char *buf,
+static void bubble_json_cell_path(bubble_json_parser_t *p, char *buf,
     size_t size);
-static int bubble_json_fail_at(bubble_spec_parser_t *p, const char *path,
+static int bubble_json_fail_at(bubble_json_parser_t *p, const char *path,
     const char *fmt, ...) __attribute__ ((format (printf, 3, 4)));
-static int bubble_json_text_ok(bubble_spec_parser_t *p,
+static int bubble_json_text_ok(bubble_json_parser_t *p,
     const unsigned char *s, size_t len, int key);
-static size_t bubble_json_scan(bubble_spec_parser_t *p, const u_char *data,
+static size_t bubble_json_scan(bubble_json_parser_t *p, const u_char *data,
     size_t len);
-static int bubble_json_fail(bubble_spec_parser_t *p, int status,
+static int bubble_json_fail(bubble_json_parser_t *p, int status,
     const char *code, const char *fmt, ...)
     __attribute__ ((format (printf, 4, 5)));
 
@@ -183,14 +183,14 @@ bubble_yajl_free(void *ctx, void *p)
 }
 
 
-bubble_spec_parser_t *
-bubble_spec_parser_create(bubble_allocator_t *a, const bubble_limits_t *limits,
+bubble_json_parser_t *
+bubble_json_parser_create(bubble_allocator_t *a, const bubble_limits_t *limits,
     bubble_error_t *err)
 {
-    bubble_spec_parser_t  *p;
+    bubble_json_parser_t  *p;
     yajl_alloc_funcs       funcs;
 
-    p = bubble_calloc(a, sizeof(bubble_spec_parser_t));
+    p = bubble_calloc(a, sizeof(bubble_json_parser_t));
     if (p == NULL) {
         return NULL;
     }
@@ -226,7 +226,7 @@ bubble_spec_parser_create(bubble_allocator_t *a, const bubble_limits_t *limits,
 
 
 static int
-bubble_spec_parser_status(bubble_spec_parser_t *p, yajl_status rc,
+bubble_json_parser_status(bubble_json_parser_t *p, yajl_status rc,
     const u_char *data, size_t len)
 {
     u_char  *msg, *nl;
@@ -269,7 +269,7 @@ bubble_spec_parser_status(bubble_spec_parser_t *p, yajl_status rc,
 
 
 int
-bubble_spec_parser_feed(bubble_spec_parser_t *p, const u_char *data,
+bubble_json_parser_feed(bubble_json_parser_t *p, const u_char *data,
     size_t len)
 {
     size_t  n;
@@ -281,13 +281,13 @@ bubble_spec_parser_feed(bubble_spec_parser_t *p, const u_char *data,
     n = bubble_json_scan(p, data, len);
 
     if (n == len) {
-        return bubble_spec_parser_status(p, yajl_parse(p->yajl, data, len),
+        return bubble_json_parser_status(p, yajl_parse(p->yajl, data, len),
                                          data, len);
     }
 
     /* an unpaired surrogate escape at data[n]: an error before it wins */
 
-    if (bubble_spec_parser_status(p, yajl_parse(p->yajl, data, n), data, n)
+    if (bubble_json_parser_status(p, yajl_parse(p->yajl, data, n), data, n)
         != 0)
     {
         return -1;
@@ -314,7 +314,7 @@ bubble_spec_parser_feed(bubble_spec_parser_t *p, const u_char *data,
  */
 
 static size_t
-bubble_json_scan(bubble_spec_parser_t *p, const u_char *data, size_t len)
+bubble_json_scan(bubble_json_parser_t *p, const u_char *data, size_t len)
 {
     int     d;
     size_t  i;
@@ -409,14 +409,14 @@ bubble_json_scan(bubble_spec_parser_t *p, const u_char *data, size_t len)
 }
 
 
-bubble_chart_t *
-bubble_spec_parser_finish(bubble_spec_parser_t *p)
+bubble_json_doc_t *
+bubble_json_parser_finish(bubble_json_parser_t *p)
 {
     if (p->failed) {
         return NULL;
     }
 
-    if (bubble_spec_parser_status(p, yajl_complete_parse(p->yajl),
+    if (bubble_json_parser_status(p, yajl_complete_parse(p->yajl),
                                   (u_char *) "", 0)
         != 0)
     {
@@ -430,42 +430,17 @@ bubble_spec_parser_finish(bubble_spec_parser_t *p)
         return NULL;
     }
 
-    return bubble_spec_build(p->alloc, p->limits, &p->doc, p->err);
+    return &p->doc;
 }
 
 
 void
-bubble_spec_parser_destroy(bubble_spec_parser_t *p)
+bubble_json_parser_destroy(bubble_json_parser_t *p)
 {
     if (p != NULL && p->yajl != NULL) {
         yajl_free(p->yajl);
         p->yajl = NULL;
     }
-}
-
-
-bubble_chart_t *
-bubble_spec_parse(bubble_allocator_t *a, const bubble_limits_t *limits,
-    const u_char *data, size_t len, bubble_error_t *err)
-{
-    bubble_chart_t        *chart;
-    bubble_spec_parser_t  *p;
-
-    p = bubble_spec_parser_create(a, limits, err);
-    if (p == NULL) {
-        bubble_error_set(err, 500, "internal", "", "out of memory");
-        return NULL;
-    }
-
-    chart = NULL;
-
-    if (bubble_spec_parser_feed(p, data, len) == 0) {
-        chart = bubble_spec_parser_finish(p);
-    }
-
-    bubble_spec_parser_destroy(p);
-
-    return chart;
 }
 
 
@@ -507,7 +482,7 @@ bubble_json_number(void *ctx, const char *s, size_t len)
 {
     char                   buf[64], path[128];
     bubble_json_t          value;
-    bubble_spec_parser_t  *p = ctx;
+    bubble_json_parser_t  *p = ctx;
 
     if (len >= sizeof(buf)) {
         /* more digits than a double holds: almost surely hostile */
@@ -544,7 +519,7 @@ static int
 bubble_json_string(void *ctx, const unsigned char *s, size_t len)
 {
     bubble_json_t          value;
-    bubble_spec_parser_t  *p = ctx;
+    bubble_json_parser_t  *p = ctx;
 
     if (len > p->limits->max_string) {
         return bubble_json_fail(p, 413, "too_large",
@@ -571,7 +546,7 @@ bubble_json_string(void *ctx, const unsigned char *s, size_t len)
 
 
 static int
-bubble_json_push(bubble_spec_parser_t *p, bubble_json_type_e type)
+bubble_json_push(bubble_json_parser_t *p, bubble_json_type_e type)
 {
     char            path[128];
     bubble_json_t  *node;
@@ -645,7 +620,7 @@ bubble_json_push(bubble_spec_parser_t *p, bubble_json_type_e type)
 
 
 static int
-bubble_json_pop(bubble_spec_parser_t *p)
+bubble_json_pop(bubble_json_parser_t *p)
 {
     p->depth--;
 
@@ -692,7 +667,7 @@ static int
 bubble_json_map_key(void *ctx, const unsigned char *s, size_t len)
 {
     bubble_json_t         *member, *object;
-    bubble_spec_parser_t  *p = ctx;
+    bubble_json_parser_t  *p = ctx;
 
     if (len > 1024) {
         return bubble_json_fail(p, 413, "too_large",
@@ -741,7 +716,7 @@ bubble_json_map_key(void *ctx, const unsigned char *s, size_t len)
 /* a scalar or a new container: into data's columns, or into the tree */
 
 static int
-bubble_json_value(bubble_spec_parser_t *p, bubble_json_t *value)
+bubble_json_value(bubble_json_parser_t *p, bubble_json_t *value)
 {
     bubble_json_t  *node;
 
@@ -766,7 +741,7 @@ bubble_json_value(bubble_spec_parser_t *p, bubble_json_t *value)
 /* a tree node for a value outside "data", linked into its container */
 
 static bubble_json_t *
-bubble_json_value_node(bubble_spec_parser_t *p, bubble_json_type_e type)
+bubble_json_value_node(bubble_json_parser_t *p, bubble_json_type_e type)
 {
     bubble_json_t  *node, *parent;
 
@@ -819,7 +794,7 @@ bubble_json_value_node(bubble_spec_parser_t *p, bubble_json_type_e type)
 
 
 static int
-bubble_json_cell(bubble_spec_parser_t *p, bubble_json_t *value)
+bubble_json_cell(bubble_json_parser_t *p, bubble_json_t *value)
 {
     char              path[128];
     size_t            row;
@@ -917,7 +892,7 @@ bubble_json_cell(bubble_spec_parser_t *p, bubble_json_t *value)
 
 
 static bubble_column_t *
-bubble_json_column(bubble_spec_parser_t *p, const unsigned char *name,
+bubble_json_column(bubble_json_parser_t *p, const unsigned char *name,
     size_t len)
 {
     size_t            i, n;
@@ -990,7 +965,7 @@ bubble_json_column(bubble_spec_parser_t *p, const unsigned char *name,
  */
 
 static int
-bubble_json_column_reserve(bubble_spec_parser_t *p, bubble_column_t *col,
+bubble_json_column_reserve(bubble_json_parser_t *p, bubble_column_t *col,
     size_t n)
 {
     size_t  cap, cell, i;
@@ -1049,7 +1024,7 @@ bubble_json_column_reserve(bubble_spec_parser_t *p, bubble_column_t *col,
 
 
 static void
-bubble_json_cell_path(bubble_spec_parser_t *p, char *buf, size_t size)
+bubble_json_cell_path(bubble_json_parser_t *p, char *buf, size_t size)
 {
     const char  *name;
 
@@ -1074,7 +1049,7 @@ bubble_json_cell_path(bubble_spec_parser_t *p, char *buf, size_t size)
  */
 
 static int
-bubble_json_text_ok(bubble_spec_parser_t *p, const unsigned char *s,
+bubble_json_text_ok(bubble_json_parser_t *p, const unsigned char *s,
     size_t len, int key)
 {
     int          nul;
@@ -1139,7 +1114,7 @@ bubble_json_text_ok(bubble_spec_parser_t *p, const unsigned char *s,
 /* 400 invalid_spec at a path of our own: a row or column that is not one */
 
 static int
-bubble_json_fail_at(bubble_spec_parser_t *p, const char *path,
+bubble_json_fail_at(bubble_json_parser_t *p, const char *path,
     const char *fmt, ...)
 {
     char     msg[200];
@@ -1161,7 +1136,7 @@ bubble_json_fail_at(bubble_spec_parser_t *p, const char *path,
 
 
 static int
-bubble_json_fail(bubble_spec_parser_t *p, int status, const char *code,
+bubble_json_fail(bubble_json_parser_t *p, int status, const char *code,
     const char *fmt, ...)
 {
     char     path[128], msg[256];

@@ -48,13 +48,23 @@ typedef struct {
 } bubble_json_doc_t;
 
 
+typedef struct bubble_json_parser_s  bubble_json_parser_t;
+
+
+/*
+ * The JSON stage, fed chunk by chunk: the document, or NULL with err set
+ * (invalid JSON, or a limit of bubble_limits_t).  bubble_spec.c builds
+ * the chart model from the document.
+ */
+bubble_json_parser_t *bubble_json_parser_create(bubble_allocator_t *a,
+    const bubble_limits_t *limits, bubble_error_t *err);
+int bubble_json_parser_feed(bubble_json_parser_t *p, const u_char *data,
+    size_t len);
+bubble_json_doc_t *bubble_json_parser_finish(bubble_json_parser_t *p);
+void bubble_json_parser_destroy(bubble_json_parser_t *p);
+
 const char *bubble_json_type_name(bubble_json_type_e type);
 bubble_json_t *bubble_json_member(bubble_json_t *object, const char *name);
-
-/* bubble_spec.c: the tree and columns -> the chart model, with paths */
-bubble_chart_t *bubble_spec_build(bubble_allocator_t *a,
-    const bubble_limits_t *limits, bubble_json_doc_t *doc,
-    bubble_error_t *err);
 
 
 #endif /* _BUBBLE_JSON_H_INCLUDED_ */

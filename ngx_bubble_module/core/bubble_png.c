@@ -1,11 +1,9 @@
 /*
- * ngx_bubble core: cairo ARGB32 pixels -> PNG, with zlib.
+ * ngx_bubble core: cairo ARGB32 pixels -> PNG, with zlib
+ * (bubble_png_compression small; bubble_png_fast.c is the default).
  *
- * Replaces cairo_surface_write_to_png_stream(), which cost 4x more CPU than
- * the rest of a W1 render together: libpng at zlib level 6 with all five
- * filters tried on every row, after unpremultiplying every pixel.  Charts
- * are flat colour, antialiased edges and text, so (docs/performance.md,
- * tests/bench/png_encoders.sh):
+ * Charts are flat colour, antialiased edges and text, so
+ * (docs/performance.md, tests/bench/png_encoders.sh):
  *
  *   - zlib level 1 (deflate_fast) compresses them as well as level 6;
  *   - filter None beats Sub/Up/Paeth/adaptive on such rows (a filter turns

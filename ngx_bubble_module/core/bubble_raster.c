@@ -15,8 +15,9 @@
 #include <cairo-pdf.h>
 
 #include "bubble.h"
-#include "bubble_layout.h"
+#include "bubble_dlist.h"
 #include "bubble_png.h"
+#include "bubble_png_fast.h"
 
 
 typedef struct {
@@ -128,10 +129,19 @@ bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,
         cairo_surface_flush(surface);
 
         /*
-         * bubble_png.c, not cairo_surface_write_to_png_stream(): a quarter
-         * of the CPU and smaller files (docs/performance.md)
+         * bubble_png_fast.c (bubble_png_compression fast, the default): a
+         * fraction of zlib's CPU for bigger files; bubble_png.c (small):
+         * zlib level 1; both far cheaper than cairo's writer
+         * (docs/performance.md)
          */
-        rc = bubble_png_encode(a, pixels, pw, ph, stride, out, err);
+        if (chart->png_small) {
+            rc = bubble_png_encode(a, pixels, pw, ph, stride, out, err);
+
+        } else {
+            rc = bubble_png_fast_encode(a, pixels, pw, ph, stride,
+                                        BUBBLE_PNG_ISA_AUTO, out, err);
+        }
+
         goto done;
     }
 

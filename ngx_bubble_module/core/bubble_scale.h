@@ -23,6 +23,23 @@
 void bubble_expand_range(double *lo, double *hi, double mult);
 
 /*
+ * Whether [lo, hi] can be a position scale's domain: once expanded by
+ * mult on each side (bubble_expand_range()), its ends and its width are
+ * finite doubles.  Past that there is no width to divide by: with
+ * ggplot2's 5%, [-1e308, 1e308] (2.2e308 wide) or [1e308, 1.79e308] (its
+ * upper margin ends past the largest double).  Non-finite ends fail.
+ */
+int bubble_range_drawable(double lo, double hi, double mult);
+
+/*
+ * (v - lo) / (hi - lo): where v is on [lo, hi], 0 at lo, 1 at hi.  When
+ * hi - lo overflows (lo = -1e308, hi = 1e308) it is computed on halves,
+ * which cannot overflow; otherwise exactly as written, so charts that
+ * always drew keep their bits.  NaN if lo == hi or anything is NaN.
+ */
+double bubble_rescale(double v, double lo, double hi);
+
+/*
  * "Nice" breaks as ggplot2 chooses them (scales::extended_breaks(), i.e.
  * labeling::extended(lo, hi, m = 5) with Q = 1, 5, 2, 2.5, 4, 3).
  * Pass the expanded limits: ggplot2 computes breaks on them and drops the
@@ -109,7 +126,8 @@ double bubble_size_area(double v, double vmax, double rmax);
 
 /*
  * scale_radius(range): linear radius from [lo, hi] onto [rmin, rmax],
- * clamped; zero-width limits give the middle; NaN v gives 0.
+ * clamped; zero-width limits give the middle; NaN v gives 0.  Any
+ * finite lo < hi works, even [-1e308, 1e308] (bubble_rescale()).
  */
 double bubble_size_radius(double v, double lo, double hi, double rmin,
     double rmax);

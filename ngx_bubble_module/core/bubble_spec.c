@@ -1,5 +1,5 @@
 /*
- * ngx_bubble core: the parsed JSON -> the chart model (SPEC.md v1).
+ * ngx_bubble core: the parsed JSON -> the chart model (docs/spec.md).
  *
  * Every field is checked here and an error names its path ("x.limits",
  * "mapping.size").  Unknown members are refused: a typo must not silently
@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bubble.h"
+#include "bubble_scale.h"
 #include "bubble_json.h"
 
 
@@ -34,6 +35,9 @@ typedef struct {
 } bubble_member_t;
 
 
+static bubble_chart_t *bubble_spec_build(bubble_allocator_t *a,
+    const bubble_limits_t *limits, bubble_json_doc_t *doc,
+    bubble_error_t *err);
 static int bubble_spec_members(bubble_spec_ctx_t *ctx, bubble_json_t *obj,
     const char *path, const bubble_member_t *members, void *target);
 static int bubble_spec_fail(bubble_spec_ctx_t *ctx, const char *path,
@@ -120,7 +124,100 @@ static const char  *bubble_aes_names[] = {
 };
 
 
+/*
+ * The spec parser: JSON fed chunk by chunk (bubble_json.c), then the chart
+ * model built from its document here.
+ */
+
+struct bubble_spec_parser_s {
+    bubble_allocator_t      *alloc;
+    const bubble_limits_t   *limits;
+    bubble_error_t          *err;
+    bubble_json_parser_t    *json;
+};
+
+
+bubble_spec_parser_t *
+bubble_spec_parser_create(bubble_allocator_t *a, const bubble_limits_t *limits,
+    bubble_error_t *err)
+{
+    bubble_spec_parser_t  *p;
+
+    p = bubble_calloc(a, sizeof(bubble_spec_parser_t));
+    if (p == NULL) {
+        return NULL;
+    }
+
+    p->alloc = a;
+    p->limits = limits;
+    p->err = err;
+
+    p->json = bubble_json_parser_create(a, limits, err);
+    if (p->json == NULL) {
+        return NULL;
+    }
+
+    return p;
+}
+
+
+int
+bubble_spec_parser_feed(bubble_spec_parser_t *p, const u_char *data,
+    size_t len)
+{
+    return bubble_json_parser_feed(p->json, data, len);
+}
+
+
 bubble_chart_t *
+bubble_spec_parser_finish(bubble_spec_parser_t *p)
+{
+    bubble_json_doc_t  *doc;
+
+    doc = bubble_json_parser_finish(p->json);
+    if (doc == NULL) {
+        return NULL;
+    }
+
+    return bubble_spec_build(p->alloc, p->limits, doc, p->err);
+}
+
+
+void
+bubble_spec_parser_destroy(bubble_spec_parser_t *p)
+{
+    if (p != NULL) {
+        bubble_json_parser_destroy(p->json);
+    }
+}
+
+
+bubble_chart_t *
+bubble_spec_parse(bubble_allocator_t *a, const bubble_limits_t *limits,
+    const u_char *data, size_t len, bubble_error_t *err)
+{
+    bubble_chart_t        *chart;
+    bubble_spec_parser_t  *p;
+
+    p = bubble_spec_parser_create(a, limits, err);
+    if (p == NULL) {
+        bubble_error_set(err, 500, "internal", "", "out of memory");
+        return NULL;
+    }
+
+    chart = NULL;
+
+    if (bubble_spec_parser_feed(p, data, len) == 0) {
+        chart = bubble_spec_parser_finish(p);
+    }
+
+    bubble_spec_parser_destroy(p);
+
+    return chart;
+}
+
+
+static bubble_chart_t *
 bubble_spec_build(bubble_allocator_t *a, const bubble_limits_t *limits,
     bubble_json_doc_t *doc, bubble_error_t *err)
 {
@@ -134,7 +231,7 @@ bubble_spec_build(bubble_allocator_t *a, const bubble_limits_t *limits,
         return NULL;
     }
 
-    /* SPEC.md defaults */
+    /* docs/spec.md defaults */
     chart->width = 800;
     chart->height = 600;
     chart->scale = 1;
@@ -637,6 +734,14 @@ bubble_spec_axis(bubble_spec_ctx_t *ctx, bubble_json_t *v, const char *path,
                                 "positive");
     }
 
+    /* sqrt(-5) is NaN: there would be no axis to place anything on */
+    if (axis->has_limits && axis->trans == BUBBLE_TRANS_SQRT
+        && axis->limits[0] < 0)
+    {
+        return bubble_spec_fail(ctx, path, "limits of a sqrt scale must not "
+                                "be negative");
+    }
+
     return 0;
 }
 
@@ -789,6 +894,13 @@ bubble_spec_color_limits(bubble_spec_ctx_t *ctx, bubble_json_t *v,
     if (v->type == BUBBLE_JSON_ARRAY && v->child
         && v->child->type == BUBBLE_JSON_STRING)
     {
+        /* the legend keys them all: no category may be left out */
+        if (v->n > BUBBLE_MAX_CATEGORIES) {
+            return bubble_spec_fail(ctx, path, "%zu categories; at most %d "
+                                    "can be drawn", v->n,
+                                    BUBBLE_MAX_CATEGORIES);
+        }
+
         return bubble_spec_strings(ctx, v, path, &color->categories,
                                    &color->ncategories);
     }
@@ -1275,7 +1387,7 @@ bubble_spec_aesthetics(bubble_spec_ctx_t *ctx)
 
     for (aes = 0; aes < BUBBLE_AES_N; aes++) {
         if (chart->aes[aes] == -2) {
-            /* SPEC.md: default mapping to a column of the same name */
+            /* docs/spec.md: default mapping to a column of the same name */
             chart->aes[aes] = bubble_spec_find_column(chart,
                                                       bubble_aes_names[aes]);
         }

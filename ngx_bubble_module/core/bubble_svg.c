@@ -13,7 +13,8 @@
 #include <string.h>
 
 #include "bubble.h"
-#include "bubble_layout.h"
+#include "bubble_dlist.h"
+#include "bubble_text.h"
 
 
 #define BUBBLE_SVG_ITEM_MAX     320         /* bytes per item, not text */

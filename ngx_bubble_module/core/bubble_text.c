@@ -21,7 +21,8 @@
 #include <pango/pangocairo.h>
 
 #include "bubble.h"
-#include "bubble_layout.h"
+#include "bubble_dlist.h"
+#include "bubble_text.h"
 
 
 static __thread PangoContext  *bubble_pango_context;
@@ -279,9 +280,13 @@ bubble_text_measure(const char *family, double size, int bold,
         return;
     }
 
-    /* what bubble_text_draw() and an SVG viewer would show */
+    /*
+     * what bubble_text_draw() and an SVG viewer show, spaces collapsed
+     * too: a tick label padded by "%99.2e" reserves the width of what is
+     * drawn, not of 91 spaces no viewer draws
+     */
     clean = (len <= sizeof(small)) ? small : g_malloc(len);
-    n = bubble_text_xml((const u_char *) text, len, clean, 0);
+    n = bubble_text_xml((const u_char *) text, len, clean, 1);
 
     layout = bubble_text_layout(family, size, bold, clean, n);
 
@@ -364,18 +369,4 @@ bubble_text_draw(cairo_t *cr, const char *family, const bubble_item_t *it,
     cairo_restore(cr);
 
     g_object_unref(layout);
-}
-
-
-void
-bubble_warm_up(void)
-{
-    bubble_text_metrics_t  m;
-
-    /* loads fontconfig's cache and the default fonts, once per process */
-    bubble_text_measure(BUBBLE_FONT_FAMILY, 11, 0, "0123456789", 10, &m);
-    bubble_text_measure(BUBBLE_FONT_FAMILY, 11, 1, "Ag", 2, &m);
-
-    /* fonts looked up once, before any request asks for an ETag */
-    (void) bubble_renderer_id();
 }

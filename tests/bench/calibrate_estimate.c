@@ -14,7 +14,10 @@
  *
  * prints one line:
  *   name w h scale format rows elements estimate measured out_bytes ms
- * tests/bench/calibrate_estimate.sh runs the table of docs/memory.md.
+ *   render_cpu_ms render_wall_ms time_estimate_ms
+ * (the last three: bubble_render() alone, its CPU time and wall time, and
+ * bubble_estimate()'s time).  tests/bench/calibrate_estimate.sh runs the
+ * tables of docs/memory.md.
  */
 
 #include <fcntl.h>
@@ -199,7 +202,7 @@ main(int argc, char **argv)
     bubble_error_t      err;
     bubble_limits_t     limits;
     bubble_output_t     out;
-    struct timespec     t0, t1;
+    struct timespec     t0, t1, r0, r1, c0, c1;
     bubble_allocator_t  a;
     bubble_estimate_t   est;
     static const u_char tiny[] = "{\"width\":320,\"height\":240,"
@@ -295,13 +298,24 @@ main(int argc, char **argv)
         chart->format = fmt;
     }
 
+    /* CALIBRATE_PNG_SMALL=1: zlib's encoder (bubble_png_compression small) */
+    p = getenv("CALIBRATE_PNG_SMALL");
+    if (p != NULL && *p != '\0') {
+        chart->png_small = 1;
+    }
+
     bubble_estimate(chart, &est);
+
+    clock_gettime(CLOCK_MONOTONIC, &r0);
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
 
     if (bubble_render(&a, chart, &out, &err) != 0) {
         fprintf(stderr, "%s: render: %s\n", argv[1], err.message);
         return 2;
     }
 
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+    clock_gettime(CLOCK_MONOTONIC, &r1);
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
     peak = status_kb("VmHWM");
@@ -325,9 +339,13 @@ main(int argc, char **argv)
     p = slash ? slash + 1 : argv[1];
     snprintf(name, sizeof(name), "%.*s", (int) strcspn(p, "."), p);
 
-    printf("%s %d %d %g %s %zu %zu %zu %zu %zu %.1f\n", name, chart->width,
-           chart->height, chart->scale, formats[chart->format], chart->nrows,
-           est.elements, est.total, (peak - base) * 1024, out.len, ms);
+    printf("%s %d %d %g %s %zu %zu %zu %zu %zu %.1f %.1f %.1f %.1f\n", name,
+           chart->width, chart->height, chart->scale, formats[chart->format],
+           chart->nrows, est.elements, est.total, (peak - base) * 1024,
+           out.len, ms,
+           (c1.tv_sec - c0.tv_sec) * 1e3 + (c1.tv_nsec - c0.tv_nsec) / 1e6,
+           (r1.tv_sec - r0.tv_sec) * 1e3 + (r1.tv_nsec - r0.tv_nsec) / 1e6,
+           est.time_us / 1e3);
 
     return 0;
 }

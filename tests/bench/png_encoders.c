@@ -42,7 +42,7 @@
 #include <zlib.h>
 
 #include "bubble.h"
-#include "bubble_layout.h"
+#include "bubble_dlist.h"
 
 
 /* a growable output buffer */

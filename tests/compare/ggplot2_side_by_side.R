@@ -50,7 +50,7 @@ if (!is.data.frame(df)) {
     }), check.names = FALSE, stringsAsFactors = FALSE)
 }
 
-# mapping: SPEC.md's defaults are the columns of the same name
+# mapping: docs/spec.md's defaults are the columns of the same name
 aes_names <- c("x", "y", "size", "color", "label", "tooltip")
 m <- spec$mapping %||% list()
 if (!is.null(m$colour) && is.null(m$color)) m$color <- m$colour

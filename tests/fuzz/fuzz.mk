@@ -3,7 +3,7 @@
 #   make fuzz [FUZZ_SECONDS=60]   build, then run each target for N seconds
 #                                 (FUZZ_ARGS: more libFuzzer flags)
 #   make fuzz-regress             replay regressions + seed corpora, no fuzzing
-#   make fuzz-build               only build $(BUILD)/fuzz/fuzz_{spec,render}
+#   make fuzz-build               only build $(BUILD)/fuzz/fuzz_<target>
 #
 # clang with libFuzzer, ASan and UBSan (Debian: clang, libclang-rt-14-dev).
 # New inputs go to $(BUILD)/fuzz/corpus/<target> (the checked-in seeds in
@@ -17,7 +17,11 @@ FUZZ_CC       ?= $(shell command -v clang-14 || command -v clang)
 FUZZ_SECONDS  ?= 60
 FUZZ_ARGS     ?=
 FUZZ_DIR       = $(BUILD)/fuzz
-FUZZ_TARGETS   = spec render
+# gchart: legacy query strings; its seeds (corpus/gchart) are the queries
+# of tests/unit/test_gchart.c, written out once, and issue 15's
+FUZZ_TARGETS   = spec render gchart
+# png: bubble_png_fast.c round trip (images from bytes, no spec)
+FUZZ_TARGETS  += png
 FUZZ_BINS      = $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_TARGETS))
 
 FUZZ_CFLAGS    = -g -O1 -fno-omit-frame-pointer -std=gnu99 \
@@ -35,8 +39,18 @@ FUZZ_ENV       = ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 \
 # per target: largest input (bytes), seconds before an input is a hang
 FUZZ_MAXLEN_spec    = 32768
 FUZZ_MAXLEN_render  = 8192
+FUZZ_MAXLEN_gchart  = 4096
+FUZZ_MAXLEN_png     = 16384
 FUZZ_TIMEOUT_spec   = 10
 FUZZ_TIMEOUT_render = 20
+FUZZ_TIMEOUT_gchart = 20
+FUZZ_TIMEOUT_png    = 10
+
+# per target: tokens for the mutator (gchart: query strings, not JSON)
+FUZZ_DICT_spec      = tests/fuzz/json.dict
+FUZZ_DICT_render    = tests/fuzz/json.dict
+FUZZ_DICT_gchart    = tests/fuzz/gchart.dict
+FUZZ_DICT_png       = tests/fuzz/png.dict
 
 .PHONY: fuzz fuzz-build fuzz-regress
 
@@ -55,7 +69,7 @@ fuzz: fuzz-build
 	    echo "== fuzz_$(t) for $(FUZZ_SECONDS) s"; \
 	    $(FUZZ_ENV) $(FUZZ_DIR)/fuzz_$(t) \
 	        -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-	        -dict=tests/fuzz/json.dict \
+	        -dict=$(FUZZ_DICT_$(t)) \
 	        -max_len=$(FUZZ_MAXLEN_$(t)) -timeout=$(FUZZ_TIMEOUT_$(t)) \
 	        -rss_limit_mb=4096 \
 	        -artifact_prefix=$(FUZZ_DIR)/artifacts/$(t)/ $(FUZZ_ARGS) \

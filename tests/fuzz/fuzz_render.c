@@ -8,6 +8,7 @@
  *   - a spec that parses renders, or fails with 4xx; a 500 means we wrote
  *     SVG librsvg refused, or a size bound in the writer is wrong (the
  *     arena's cap is the one 500 allowed: "out of memory");
+ *   - the SVG has no NaN or infinity in an attribute;
  *   - the SVG is valid UTF-8 without control characters, and references
  *     nothing outside itself: no href, xlink, url(, <image, <!DOCTYPE,
  *     <!ENTITY, <script, <foreignObject, <use, <style in its markup;
@@ -78,6 +79,16 @@ fuzz_check_svg(const u_char *svg, size_t len)
 
     fuzz_check(len > 0);
     fuzz_check(fuzz_utf8_valid(svg, len));
+
+    /* no NaN or infinity in an attribute (text escapes '"': never "=\"") */
+    for (i = 0; i + 5 < len; i++) {
+        if (svg[i] == '=' && svg[i + 1] == '"') {
+            fuzz_check(memcmp(svg + i + 2, "nan", 3) != 0
+                       && memcmp(svg + i + 2, "inf", 3) != 0
+                       && memcmp(svg + i + 2, "-nan", 4) != 0
+                       && memcmp(svg + i + 2, "-inf", 4) != 0);
+        }
+    }
 
     for (i = 0; i < len; i++) {
         fuzz_check(svg[i] >= 0x20 || svg[i] == '\n' || svg[i] == '\t');

@@ -16,7 +16,7 @@
 
 #include "bubble.h"
 #include "bubble_estimate.h"
-#include "bubble_layout.h"
+#include "bubble_dlist.h"
 #include "arena.h"
 
 

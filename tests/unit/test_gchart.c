@@ -6,6 +6,8 @@
  * spec parser, so a case checks both the text and what it means.
  */
 
+#define _GNU_SOURCE                         /* memmem */
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -755,6 +757,123 @@ test_limits(void **state)
 }
 
 
+/* --- huge numbers (issue 15) --------------------------------------------- */
+
+/* the converted chart draws as SVG without NaN: the layout refuses none */
+
+static void
+draws(bubble_chart_t *chart)
+{
+    bubble_output_t  out;
+
+    memset(&out, 0, sizeof(bubble_output_t));
+    memset(&err, 0, sizeof(bubble_error_t));
+
+    if (bubble_render_svg(&alloc, chart, &out, &err) != 0) {
+        fail_msg("%s\n-> %d %s: %s", json.data, err.status, err.path,
+                 err.message);
+    }
+
+    assert_null(memmem(out.data, out.len, "=\"nan", 5));
+    assert_null(memmem(out.data, out.len, "=\"-nan", 6));
+    assert_null(memmem(out.data, out.len, "=\"inf", 5));
+    assert_null(memmem(out.data, out.len, "=\"-inf", 6));
+}
+
+
+/*
+ * Every number the converter accepts comes out as JSON (t:1,2 on an axis
+ * to 1e308 was 2 * 1e308 / 100 = "inf", then 400 invalid_json in JSON we
+ * wrote), or the parameter is refused by name where the range cannot be
+ * drawn, before the layout could refuse x.limits, which the URL lacks.
+ */
+
+static void
+test_huge_numbers(void **state)
+{
+    bubble_chart_t  *c;
+
+    (void) state;
+
+    c = convert("cht=s&chs=400x300&chd=t:1,2|1,2&chxt=x&chxr=0,0,1e308");
+    {
+        const double  x[] = { 1e306, 2e306 };
+
+        assert_values(column(c, BUBBLE_AES_X), x, 2);
+        assert_true(c->x.limits[0] == 0 && c->x.limits[1] == 1e308);
+        assert_null(strstr(json.data, "inf"));
+        draws(c);
+    }
+
+    /* the full encoding range onto the widest axis that draws */
+    c = convert("cht=s&chs=400x300&chd=t:0,100|0,100"
+                "&chxt=x,y&chxr=0,-8e307,8e307,1e307|1,1.6e308,0");
+    {
+        const double  x[] = { -8e307, 8e307 }, y[] = { 1.6e308, 0 };
+
+        assert_values(column(c, BUBBLE_AES_X), x, 2);
+        assert_values(column(c, BUBBLE_AES_Y), y, 2);
+        assert_int_equal(c->x.nbreaks, 17);
+        draws(c);
+    }
+
+    /* chds scales of any width that fits a double */
+    c = convert("cht=s&chs=400x300&chd=t:5e307,1e308|1,2|0,1e308"
+                "&chds=0,1e308,0,10,0,1e308");
+    {
+        const double  size[] = { 0, 100 };
+
+        assert_values(column(c, BUBBLE_AES_SIZE), size, 2);
+        draws(c);
+    }
+
+    c = convert("cht=s&chs=400x300&chd=t:-8e307,8e307|1,2|1,1e308"
+                "&chds=a&chxt=x");
+    {
+        const double  x[] = { -8e307, 8e307 }, size[] = { 1e-306, 100 };
+
+        assert_values(column(c, BUBBLE_AES_X), x, 2);
+        assert_values(column(c, BUBBLE_AES_SIZE), size, 2);
+        draws(c);
+    }
+
+    /* ranges that are wider than a double holds, or will be with margins */
+    refuse("cht=s&chs=400x300&chd=t:1,2|1,2&chxt=x&chxr=0,-1e308,1e308",
+           400, "chxr", "too wide");
+    refuse("cht=s&chs=400x300&chd=t:1,2|1,2&chxt=x,y"
+           "&chxr=1,0,1.7976931348623157e308", 400, "chxr", "y axis");
+    refuse("cht=s&chs=400x300&chd=t:1,2|1,2&chds=-1e308,1e308", 400,
+           "chds", "series 1");
+    refuse("cht=s&chs=400x300&chd=t:1,2|1,2&chds=0,1,-1e308,1e308", 400,
+           "chds", "series 2");
+    refuse("cht=s&chs=400x300&chd=t:-1e308,1e308|1,2&chds=a", 400, "chds",
+           "series 1");
+    refuse("cht=s&chs=400x300&chd=t:1,2|0,1.7e308&chds=a", 400, "chds",
+           "y axis");
+}
+
+
+/* an axis index must name an axis of chxt, as -1 never did */
+
+static void
+test_axis_index(void **state)
+{
+    (void) state;
+
+    refuse("cht=s&chs=100x100&chd=t:1|1&chxt=x&chxr=5,0,10", 400, "chxr",
+           "5 is not an index into chxt (1 axis)");
+    refuse("cht=s&chs=100x100&chd=t:1|1&chxt=x,y&chxr=0,0,1|2,0,10", 400,
+           "chxr", "range 2: 2 is not an index");
+    refuse("cht=s&chs=100x100&chd=t:1|1&chxt=x&chxr=-1,0,10", 400, "chxr",
+           "index");
+    refuse("cht=s&chs=100x100&chd=t:1|1&chxr=0,0,10", 400, "chxr",
+           "(0 axes)");
+
+    /* the last axis of chxt is an index, drawn or not */
+    convert("cht=s&chs=100x100&chd=t:1|1&chxt=x,y,t&chxr=2,0,10");
+}
+
+
 int
 main(void)
 {
@@ -772,6 +891,10 @@ main(void)
                                         arena_teardown),
         cmocka_unit_test_setup_teardown(test_query, setup, arena_teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, arena_teardown),
+        cmocka_unit_test_setup_teardown(test_huge_numbers, setup,
+                                        arena_teardown),
+        cmocka_unit_test_setup_teardown(test_axis_index, setup,
+                                        arena_teardown),
         cmocka_unit_test_setup_teardown(test_limits, setup, arena_teardown),
     };
 

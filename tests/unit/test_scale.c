@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -2616,6 +2617,80 @@ test_size_radius(void **state)
     /* limits of no width: the middle, as scales::rescale() */
     assert_true(bubble_size_radius(3, 3, 3, 1, 6) == 3.5);
     assert_true(bubble_size_radius(NAN, 0, 10, 1, 6) == 0);
+
+    /* limits 2e308 apart (hi - lo is inf): still linear, never NaN */
+    assert_true(bubble_size_radius(-1e308, -1e308, 1e308, 1, 6) == 1);
+    assert_true(bubble_size_radius(0, -1e308, 1e308, 1, 6) == 3.5);
+    assert_true(bubble_size_radius(1e308, -1e308, 1e308, 1, 6) == 6);
+    assert_true(bubble_size_radius(DBL_MAX, -DBL_MAX, DBL_MAX, 1, 6) == 6);
+    assert_true(bubble_size_radius(5e307, -1e308, 1e308, 0, 8) == 6);
+}
+
+
+/* where v is on [lo, hi], for every finite lo < hi */
+
+static void
+test_rescale(void **state)
+{
+    size_t   i;
+    double   t;
+    static const double  ends[][2] = {
+        { -1e308, 1e308 }, { -DBL_MAX, DBL_MAX }, { -DBL_MAX, 0 },
+        { 1e300, 1.7e308 }, { -1e-300, 1e-300 }, { 0, 4e-323 },
+    };
+
+    (void) state;
+
+    /* the plain formula where it does not overflow: the same bits */
+    assert_true(bubble_rescale(0.3, 0.1, 0.7) == (0.3 - 0.1) / (0.7 - 0.1));
+    assert_true(bubble_rescale(2, 1, 5) == 0.25);
+
+    for (i = 0; i < sizeof(ends) / sizeof(ends[0]); i++) {
+        assert_true(bubble_rescale(ends[i][0], ends[i][0], ends[i][1]) == 0);
+        assert_true(bubble_rescale(ends[i][1], ends[i][0], ends[i][1]) == 1);
+
+        t = bubble_rescale(ends[i][0] / 2 + ends[i][1] / 2, ends[i][0],
+                           ends[i][1]);
+        if (!(fabs(t - 0.5) < 1e-15)) {
+            fail_msg("rescale(mid, %g, %g) = %g", ends[i][0], ends[i][1], t);
+        }
+    }
+
+    assert_true(bubble_rescale(-5e307, -1e308, 1e308) == 0.25);
+    assert_true(isnan(bubble_rescale(1, 1, 1)));
+    assert_true(isnan(bubble_rescale(NAN, 0, 1)));
+}
+
+
+/*
+ * The widest position scale: 5% margins each side must leave finite ends
+ * and a finite width (the layout and the legacy URL converter refuse the
+ * rest).  [0, 1.6e308] draws; [-1e308, 1e308] (width) and [1e308,
+ * DBL_MAX] (the top margin) do not.
+ */
+
+static void
+test_range_drawable(void **state)
+{
+    (void) state;
+
+    assert_true(bubble_range_drawable(0, 1, 0.05));
+    assert_true(bubble_range_drawable(5, 5, 0.05));
+    assert_true(bubble_range_drawable(-0.8e308, 0.8e308, 0.05));
+    assert_true(bubble_range_drawable(0, 1.6e308, 0.05));
+    assert_true(bubble_range_drawable(1e308, 1.7e308, 0.05));
+    assert_true(bubble_range_drawable(DBL_MAX, DBL_MAX, 0.05));
+    assert_true(bubble_range_drawable(-DBL_MAX, -DBL_MAX, 0.05));
+    assert_true(bubble_range_drawable(0, 5e-324, 0.05));
+
+    assert_false(bubble_range_drawable(-1e308, 1e308, 0.05));
+    assert_false(bubble_range_drawable(-DBL_MAX, DBL_MAX, 0.05));
+    assert_false(bubble_range_drawable(0, 1.7e308, 0.05));
+    assert_false(bubble_range_drawable(-1.7e308, 0, 0.05));
+    assert_false(bubble_range_drawable(0, DBL_MAX, 0.05));
+    assert_false(bubble_range_drawable(1e308, DBL_MAX, 0.05));
+    assert_false(bubble_range_drawable(0, INFINITY, 0.05));
+    assert_false(bubble_range_drawable(NAN, 1, 0.05));
 }
 
 
@@ -2729,6 +2804,8 @@ main(void)
         cmocka_unit_test(test_breaks_log),
         cmocka_unit_test(test_size_area),
         cmocka_unit_test(test_size_radius),
+        cmocka_unit_test(test_rescale),
+        cmocka_unit_test(test_range_drawable),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
