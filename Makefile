@@ -57,7 +57,8 @@ DEB_PKGS    = build-essential pkg-config nginx nginx-dev libpcre2-dev \
               libssl-dev zlib1g-dev libcairo2-dev librsvg2-dev \
               libpango1.0-dev libharfbuzz-dev libfontconfig-dev libyajl-dev libcmocka-dev fonts-dejavu-core \
               fonts-noto-cjk curl perl python3 python3-jsonschema \
-              prometheus chromium libnginx-mod-http-js poppler-utils $(R_PKGS)
+              prometheus chromium libnginx-mod-http-js poppler-utils pngcheck \
+              $(R_PKGS)
 # the R package ngxbubble (clients/r) and its test, t/016_r_client.t:
 # htmltools (bubble_img, bubbleOutput); testthat, knitr, rmarkdown (the
 # vignette; pandoc comes with it), shiny, png (tests); roxygen2 (make r-doc,
@@ -262,7 +263,7 @@ depcheck: build
 # (1 and 2), the sanitizer build and the estimate's calibration (2 or 3
 # each), the nginx matrix (~12).
 test: deps check oom browser deploy-check fuzz-regress \
-      sanitize-short soak-short calibrate r-check test-matrix
+      sanitize-short soak-short calibrate r-check overload test-matrix
 
 clean:
 	rm -rf $(BUILD)
@@ -278,3 +279,6 @@ clean:
 -include tests/matrix/matrix.mk
 # the R package ngxbubble: make r-doc, make r-check (R CMD check)
 -include clients/r/r.mk
+# overload without starvation (make overload): tests/overload/overload.mk
+-include tests/overload/overload.mk
+-include tests/image/image.mk

@@ -27,6 +27,13 @@
  * renderer (a reload after an upgrade of the module, cairo, pango,
  * harfbuzz, fontconfig or the fonts) or, with valid=, once older than that.
  *
+ * Pins.  A hit is sent from the zone itself; each request sending an
+ * entry pins it with a record naming its process, so that a worker killed
+ * while sending (kill -9, a crash, the OOM killer) leaves records the
+ * others find: every second the zone's timer unpins those of dead
+ * processes, and an entry evicted meanwhile is freed then.  Until that
+ * sweep its bytes show as "held" in the metrics.
+ *
  * Never stored: errors, refusals, degraded images (X-Bubble-Degraded), and
  * entries over max_entry.  Hits are served while renders are refused:
  * they hold no render memory.  The zone's size is taken from the render
@@ -42,6 +49,9 @@
 
 #define NGX_HTTP_BUBBLE_CACHE_KEY    32         /* SHA-256 */
 #define NGX_HTTP_BUBBLE_CACHE_ETAG   34         /* "32 hex digits" */
+
+/* distinct processes one sweep checks: more wait for the next second's */
+#define NGX_HTTP_BUBBLE_CACHE_PIDS   32
 
 
 typedef struct {
@@ -64,6 +74,7 @@ typedef struct {
     ngx_rbtree_t                      rbtree;
     ngx_rbtree_node_t                 sentinel;
     ngx_queue_t                       queue;    /* most recent first */
+    ngx_queue_t                       pins;     /* of every process */
     ngx_http_bubble_cache_stats_t     stats;
 } ngx_http_bubble_cache_sh_t;
 
@@ -83,11 +94,19 @@ typedef struct {
 } ngx_http_bubble_cache_hit_t;
 
 
-/* a pinned entry, unpinned when the request ends */
+/* in the zone: a request of process PID sends NODE */
 typedef struct {
-    ngx_http_bubble_cache_ctx_t      *cctx;
+    ngx_queue_t                       queue;    /* in sh->pins */
+    ngx_pid_t                         pid;
     ngx_http_bubble_cache_node_t     *node;
 } ngx_http_bubble_cache_pin_t;
+
+
+/* the request's side, unpinned by a pool cleanup when it ends */
+typedef struct {
+    ngx_http_bubble_cache_ctx_t      *cctx;
+    ngx_http_bubble_cache_pin_t      *pin;
+} ngx_http_bubble_cache_hold_t;
 
 
 static ngx_int_t ngx_http_bubble_cache_init_zone(ngx_shm_zone_t *shm_zone,
@@ -104,7 +123,12 @@ static ngx_http_bubble_cache_node_t *ngx_http_bubble_cache_find(
     ngx_http_bubble_cache_sh_t *sh, u_char *key);
 static void ngx_http_bubble_cache_free(ngx_http_bubble_cache_ctx_t *cctx,
     ngx_http_bubble_cache_node_t *cn);
+static ngx_http_bubble_cache_pin_t *ngx_http_bubble_cache_pin(
+    ngx_http_bubble_cache_ctx_t *cctx, ngx_http_bubble_cache_node_t *cn);
+static void ngx_http_bubble_cache_unpin_locked(
+    ngx_http_bubble_cache_ctx_t *cctx, ngx_http_bubble_cache_pin_t *pin);
 static void ngx_http_bubble_cache_unpin(void *data);
+static ngx_uint_t ngx_http_bubble_cache_alive(ngx_pid_t pid);
 static void ngx_http_bubble_cache_rbtree_insert(ngx_rbtree_node_t *temp,
     ngx_rbtree_node_t *node, ngx_rbtree_node_t *sentinel);
 static uint64_t ngx_http_bubble_cache_renderer(void);
@@ -307,6 +331,7 @@ ngx_http_bubble_cache_init_zone(ngx_shm_zone_t *shm_zone, void *data)
                     ngx_http_bubble_cache_rbtree_insert);
 
     ngx_queue_init(&ctx->sh->queue);
+    ngx_queue_init(&ctx->sh->pins);
 
     ctx->sh->stats.size = shm_zone->shm.size;
 
@@ -462,7 +487,7 @@ static ngx_int_t
 ngx_http_bubble_cache_key(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
     ngx_str_t *parts, ngx_uint_t n)
 {
-    size_t                       limits[4];
+    size_t                       limits[5];
     ngx_str_t                   *secret;
     ngx_uint_t                   i;
     EVP_MD_CTX                  *sha;
@@ -490,6 +515,9 @@ ngx_http_bubble_cache_key(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
     limits[1] = blcf->max_pixels;
     limits[2] = blcf->max_body_size;
     limits[3] = blcf->secrets ? blcf->secrets->nelts : 0;
+
+    /* bubble_png_compression: another encoder, other bytes */
+    limits[4] = blcf->png_compression;
 
     EVP_DigestUpdate(sha, limits, sizeof(limits));
 
@@ -523,7 +551,7 @@ ngx_http_bubble_cache_lookup(ngx_http_request_t *r,
     ngx_uint_t                     status, revalidated;
     ngx_pool_cleanup_t            *cln;
     ngx_http_bubble_cache_sh_t    *sh;
-    ngx_http_bubble_cache_pin_t   *pin;
+    ngx_http_bubble_cache_hold_t  *hold;
     ngx_http_bubble_cache_hit_t    hit;
     ngx_http_bubble_cache_node_t  *cn;
     ngx_http_bubble_main_conf_t   *bmcf;
@@ -541,13 +569,13 @@ ngx_http_bubble_cache_lookup(ngx_http_request_t *r,
         }
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_bubble_cache_pin_t));
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(ngx_http_bubble_cache_hold_t));
     if (cln == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /* cln->handler stays NULL unless the entry is pinned */
-    pin = cln->data;
+    hold = cln->data;
 
     ngx_memzero(&hit, sizeof(ngx_http_bubble_cache_hit_t));
     revalidated = 0;
@@ -607,13 +635,25 @@ ngx_http_bubble_cache_lookup(ngx_http_request_t *r,
      * A copy of 100 KB cost 10% of a hit's CPU.
      */
     if (!revalidated && !(r->method & NGX_HTTP_HEAD)) {
-        cn->pins++;
+        hold->pin = ngx_http_bubble_cache_pin(cctx, cn);
 
-        pin->cctx = cctx;
-        pin->node = cn;
-        cln->handler = ngx_http_bubble_cache_unpin;
+        if (hold->pin) {
+            hold->cctx = cctx;
+            cln->handler = ngx_http_bubble_cache_unpin;
 
-        hit.data = cn->data;
+            hit.data = cn->data;
+
+        } else {
+            /* no room for the pin's record: a copy, rarely */
+            hit.data = ngx_pnalloc(r->pool, cn->len);
+
+            if (hit.data == NULL) {
+                ngx_shmtx_unlock(&cctx->shpool->mutex);
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+
+            ngx_memcpy(hit.data, cn->data, cn->len);
+        }
     }
 
     ngx_shmtx_unlock(&cctx->shpool->mutex);
@@ -845,9 +885,8 @@ ngx_http_bubble_cache_find(ngx_http_bubble_cache_sh_t *sh, u_char *key)
 
 /*
  * With the lock held: out of the tree and the queue; the memory goes now,
- * or with the last request sending the entry.  (A worker that dies while
- * sending never unpins: its few entries stay allocated until the zone is
- * recreated.)
+ * or with the last request sending the entry (held until then; a dead
+ * worker's pins are swept, ngx_http_bubble_cache_sweep()).
  */
 
 static void
@@ -866,6 +905,8 @@ ngx_http_bubble_cache_free(ngx_http_bubble_cache_ctx_t *cctx,
 
     if (cn->pins) {
         cn->dead = 1;
+        sh->stats.held += offsetof(ngx_http_bubble_cache_node_t, data)
+                          + cn->len;
         return;
     }
 
@@ -873,22 +914,195 @@ ngx_http_bubble_cache_free(ngx_http_bubble_cache_ctx_t *cctx,
 }
 
 
-static void
-ngx_http_bubble_cache_unpin(void *data)
-{
-    ngx_http_bubble_cache_pin_t  *pin = data;
+/*
+ * With the lock held: a record of this process sending CN, or NULL when
+ * the zone has no room for it even after evicting a few entries (other
+ * than CN).
+ */
 
+static ngx_http_bubble_cache_pin_t *
+ngx_http_bubble_cache_pin(ngx_http_bubble_cache_ctx_t *cctx,
+    ngx_http_bubble_cache_node_t *cn)
+{
+    ngx_uint_t                     n;
+    ngx_queue_t                   *q;
+    ngx_http_bubble_cache_sh_t    *sh;
+    ngx_http_bubble_cache_pin_t   *pin;
+    ngx_http_bubble_cache_node_t  *old;
+
+    sh = cctx->sh;
+
+    for (n = 0; /* void */; n++) {
+        pin = ngx_slab_alloc_locked(cctx->shpool,
+                                    sizeof(ngx_http_bubble_cache_pin_t));
+        if (pin != NULL) {
+            break;
+        }
+
+        q = ngx_queue_last(&sh->queue);
+        old = ngx_queue_data(q, ngx_http_bubble_cache_node_t, queue);
+
+        if (n == 8 || q == ngx_queue_sentinel(&sh->queue) || old == cn) {
+            return NULL;
+        }
+
+        ngx_http_bubble_cache_free(cctx, old);
+        sh->stats.evictions++;
+    }
+
+    pin->pid = ngx_pid;
+    pin->node = cn;
+    ngx_queue_insert_tail(&sh->pins, &pin->queue);
+
+    cn->pins++;
+    sh->stats.pins++;
+
+    return pin;
+}
+
+
+/* with the lock held: the entry freed with its last pin, if evicted */
+
+static void
+ngx_http_bubble_cache_unpin_locked(ngx_http_bubble_cache_ctx_t *cctx,
+    ngx_http_bubble_cache_pin_t *pin)
+{
+    size_t                         size;
     ngx_http_bubble_cache_node_t  *cn;
 
     cn = pin->node;
 
-    ngx_shmtx_lock(&pin->cctx->shpool->mutex);
+    ngx_queue_remove(&pin->queue);
+    ngx_slab_free_locked(cctx->shpool, pin);
+
+    cctx->sh->stats.pins--;
 
     if (--cn->pins == 0 && cn->dead) {
-        ngx_slab_free_locked(pin->cctx->shpool, cn);
+        size = offsetof(ngx_http_bubble_cache_node_t, data) + cn->len;
+        cctx->sh->stats.held -= size;
+
+        ngx_slab_free_locked(cctx->shpool, cn);
+    }
+}
+
+
+static void
+ngx_http_bubble_cache_unpin(void *data)
+{
+    ngx_http_bubble_cache_hold_t  *hold = data;
+
+    ngx_shmtx_lock(&hold->cctx->shpool->mutex);
+    ngx_http_bubble_cache_unpin_locked(hold->cctx, hold->pin);
+    ngx_shmtx_unlock(&hold->cctx->shpool->mutex);
+}
+
+
+/*
+ * Two passes, kill() outside the lock: the distinct processes holding
+ * pins, then, if any of them is gone, their pins undone.
+ */
+
+void
+ngx_http_bubble_cache_sweep(ngx_http_bubble_main_conf_t *bmcf,
+    ngx_log_t *log)
+{
+    size_t                         held;
+    ngx_pid_t                      pids[NGX_HTTP_BUBBLE_CACHE_PIDS];
+    ngx_uint_t                     i, n, dead, pins;
+    ngx_queue_t                   *q, *next;
+    ngx_http_bubble_cache_sh_t    *sh;
+    ngx_http_bubble_cache_ctx_t   *cctx;
+    ngx_http_bubble_cache_pin_t   *pin;
+
+    if (bmcf == NULL || bmcf->cache_zone == NULL) {
+        return;
     }
 
-    ngx_shmtx_unlock(&pin->cctx->shpool->mutex);
+    cctx = bmcf->cache_zone->data;
+    sh = cctx->sh;
+
+    if (sh == NULL || sh->stats.pins == 0) {
+        return;
+    }
+
+    n = 0;
+
+    ngx_shmtx_lock(&cctx->shpool->mutex);
+
+    for (q = ngx_queue_head(&sh->pins);
+         q != ngx_queue_sentinel(&sh->pins) && n < NGX_HTTP_BUBBLE_CACHE_PIDS;
+         q = ngx_queue_next(q))
+    {
+        pin = ngx_queue_data(q, ngx_http_bubble_cache_pin_t, queue);
+
+        if (pin->pid == ngx_pid) {
+            continue;
+        }
+
+        for (i = 0; i < n && pids[i] != pin->pid; i++) {
+            /* void */
+        }
+
+        if (i == n) {
+            pids[n++] = pin->pid;
+        }
+    }
+
+    ngx_shmtx_unlock(&cctx->shpool->mutex);
+
+    dead = 0;
+
+    for (i = 0; i < n; i++) {
+        if (!ngx_http_bubble_cache_alive(pids[i])) {
+            pids[dead++] = pids[i];
+        }
+    }
+
+    if (dead == 0) {
+        return;
+    }
+
+    ngx_shmtx_lock(&cctx->shpool->mutex);
+
+    held = sh->stats.held;
+    pins = 0;
+
+    for (q = ngx_queue_head(&sh->pins);
+         q != ngx_queue_sentinel(&sh->pins);
+         q = next)
+    {
+        next = ngx_queue_next(q);
+        pin = ngx_queue_data(q, ngx_http_bubble_cache_pin_t, queue);
+
+        for (i = 0; i < dead && pids[i] != pin->pid; i++) {
+            /* void */
+        }
+
+        if (i < dead) {
+            ngx_http_bubble_cache_unpin_locked(cctx, pin);
+            pins++;
+        }
+    }
+
+    held -= sh->stats.held;
+
+    sh->stats.reclaimed_pins += pins;
+    sh->stats.reclaimed_bytes += held;
+
+    ngx_shmtx_unlock(&cctx->shpool->mutex);
+
+    ngx_log_error(NGX_LOG_WARN, log, 0,
+                  "bubble cache: %ui pins of %ui processes that are gone "
+                  "undone, %uz bytes of evicted entries freed",
+                  pins, dead, held);
+}
+
+
+static ngx_uint_t
+ngx_http_bubble_cache_alive(ngx_pid_t pid)
+{
+    /* EPERM: alive, though not ours */
+    return (kill(pid, 0) == 0 || ngx_errno != NGX_ESRCH);
 }
 
 

@@ -47,6 +47,16 @@ typedef struct {
     ngx_atomic_uint_t         no_room;          /* not stored: zone full */
     ngx_atomic_uint_t         size;             /* the zone's bytes */
     ngx_atomic_uint_t         max_entry;        /* bytes */
+
+    /*
+     * Entries being sent.  held: bytes of evicted entries kept for the
+     * requests still sending them (a dead worker's stay here until the
+     * sweep gives them back); reclaimed: pins of dead workers swept.
+     */
+    ngx_atomic_uint_t         pins;
+    ngx_atomic_uint_t         held;             /* bytes */
+    ngx_atomic_uint_t         reclaimed_pins;
+    ngx_atomic_uint_t         reclaimed_bytes;  /* freed by those sweeps */
 } ngx_http_bubble_cache_stats_t;
 
 
@@ -75,6 +85,14 @@ void ngx_http_bubble_cache_store(ngx_http_request_t *r,
 /* a miss that ended in the client's error: not counted, no header */
 void ngx_http_bubble_cache_forget(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
+
+/*
+ * Unpins what dead processes were sending (kill -9 of a worker with slow
+ * readers), freeing evicted entries no live request holds; every second
+ * from the zone's timer, and as a worker starts.
+ */
+void ngx_http_bubble_cache_sweep(ngx_http_bubble_main_conf_t *bmcf,
+    ngx_log_t *log);
 
 char *ngx_http_bubble_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);

@@ -48,6 +48,11 @@ ngx_http_bubble_set_etag(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 
     EVP_DigestUpdate(sha, id, ngx_strlen(id));
     bubble_chart_digest(ctx->chart, ngx_http_bubble_digest_update, sha);
+
+    /* a strong ETag names bytes: zlib's PNG of the chart is another */
+    if (ctx->chart->format == BUBBLE_FORMAT_PNG && ctx->chart->png_small) {
+        EVP_DigestUpdate(sha, "png:small", sizeof("png:small") - 1);
+    }
     EVP_DigestFinal_ex(sha, md, &len);
     EVP_MD_CTX_free(sha);
 

@@ -30,6 +30,10 @@ static ngx_int_t ngx_http_bubble_parse_body(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 static ngx_int_t ngx_http_bubble_process(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
+static ngx_int_t ngx_http_bubble_resume(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+static ngx_int_t ngx_http_bubble_run(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
 static ngx_int_t ngx_http_bubble_refuse(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
 
@@ -445,12 +449,19 @@ failed:
 static ngx_int_t
 ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
-    ngx_int_t  rc;
+    ngx_int_t                    rc;
+    ngx_http_bubble_loc_conf_t  *blcf;
+
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
 
     /* docs/spec.md: a URL extension wins over the "format" field */
     if (ctx->format >= 0) {
         ctx->chart->format = ctx->format;
     }
+
+    /* bubble_png_compression small: zlib, not bubble_png_fast.c */
+    ctx->chart->png_small = (blcf->png_compression
+                             == NGX_HTTP_BUBBLE_PNG_SMALL);
 
     if (ngx_http_bubble_set_etag(r, ctx) != NGX_OK) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -491,9 +502,16 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         return ngx_http_bubble_send_not_modified(r);
     }
 
-    /* reserve the render's estimated peak in the zone, or 503 */
+    /*
+     * Reserve the render's estimated peak in the zone, or wait for it in
+     * the queue (resumed by admit.c), or 413/503.
+     */
 
-    rc = ngx_http_bubble_admit(r, ctx);
+    rc = ngx_http_bubble_admit(r, ctx, ngx_http_bubble_resume);
+
+    if (rc == NGX_AGAIN) {
+        return NGX_DONE;
+    }
 
     if (rc == NGX_DECLINED) {
         return ngx_http_bubble_refuse(r, ctx);
@@ -503,7 +521,31 @@ ngx_http_bubble_process(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    return ngx_http_bubble_run(r, ctx);
+}
+
+
+/* after a wait in the admission queue: admitted, or refused (ctx->err) */
+
+static ngx_int_t
+ngx_http_bubble_resume(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+{
+    if (ctx->err.status) {
+        return ngx_http_bubble_refuse(r, ctx);
+    }
+
+    return ngx_http_bubble_run(r, ctx);
+}
+
+
+/* admitted: the render, in a thread or inline */
+
+static ngx_int_t
+ngx_http_bubble_run(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+{
 #if (NGX_THREADS)
+    ngx_int_t  rc;
+
     rc = ngx_http_bubble_thread_post(r, ctx, ngx_http_bubble_render,
                                      ngx_http_bubble_finish);
 
@@ -547,16 +589,26 @@ ngx_http_bubble_render(ngx_http_bubble_ctx_t *ctx)
 ngx_int_t
 ngx_http_bubble_finish(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
 {
-    /* counted before a byte is sent: a client that has it can scrape it */
-    ngx_http_bubble_count_render(r, ctx);
-
-    if (r->connection->error) {
-        /* the client went away while a thread rendered: nothing to send */
+    if (!ctx->rendered) {
+        /* cancelled before a thread took it: its client is gone */
         return NGX_ERROR;
     }
 
+    /* counted before a byte is sent: a client that has it can scrape it */
+    ngx_http_bubble_count_render(r, ctx);
+
     /* the reservation shrinks to what the request still holds */
     ngx_http_bubble_rendered(r, ctx);
+
+    if (r->connection->error) {
+        /*
+         * The client went away while a thread rendered: nothing to send;
+         * a complete image is kept by the cache all the same (never a
+         * failed one), and the reservation goes with the request, now.
+         */
+        ngx_http_bubble_cache_store(r, ctx);
+        return NGX_ERROR;
+    }
 
     if (ctx->render_rc != 0) {
         return ngx_http_bubble_refuse(r, ctx);

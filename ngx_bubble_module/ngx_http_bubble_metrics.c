@@ -7,6 +7,10 @@
  *   $bubble_reject_reason  memory | working_set | queue | limits |
  *                          bad_input, or empty
  *
+ * queue: the admission queue was full or its timeout passed, or a thread
+ * pool's max_queue was reached; limits: 413 and 414, bubble_max_render_time
+ * included.
+ *
  * The first two are not found ("-" in a log) when nothing was rendered or
  * reserved.  $bubble_cache_status (HIT | MISS | EXPIRED | BYPASS) is the
  * response cache's (ngx_http_bubble_cache.c); all four are in one table.
@@ -253,6 +257,27 @@ ngx_http_bubble_count_render(ngx_http_request_t *r,
     (void) ngx_atomic_fetch_add(&m->duration[f][i], 1);
     (void) ngx_atomic_fetch_add(&m->duration_us[f],
                                 (ngx_atomic_int_t) ctx->render_us);
+}
+
+
+/* a render admitted after WAIT ms in the admission queue */
+
+void
+ngx_http_bubble_count_wait(ngx_http_bubble_metrics_t *m, ngx_msec_t wait)
+{
+    uint64_t    us;
+    ngx_uint_t  i;
+
+    us = (uint64_t) wait * 1000;
+
+    for (i = 0; i < NGX_HTTP_BUBBLE_BOUNDS; i++) {
+        if (us <= ngx_http_bubble_bounds_us[i]) {
+            break;
+        }
+    }
+
+    (void) ngx_atomic_fetch_add(&m->queue_wait[i], 1);
+    (void) ngx_atomic_fetch_add(&m->queue_wait_us, (ngx_atomic_int_t) us);
 }
 
 

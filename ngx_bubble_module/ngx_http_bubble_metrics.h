@@ -26,8 +26,9 @@
 /* refusal reasons, the label values of bubble_refusals_total */
 #define NGX_HTTP_BUBBLE_REASON_MEMORY       0   /* the budget, or no slot */
 #define NGX_HTTP_BUBBLE_REASON_WORKING_SET  1   /* the cgroup's ceiling */
-#define NGX_HTTP_BUBBLE_REASON_QUEUE        2   /* thread pool max_queue */
-#define NGX_HTTP_BUBBLE_REASON_LIMITS       3   /* 413, 414 */
+#define NGX_HTTP_BUBBLE_REASON_QUEUE        2   /* bubble_queue full, its
+                                                   timeout; max_queue */
+#define NGX_HTTP_BUBBLE_REASON_LIMITS       3   /* 413 (time too), 414 */
 #define NGX_HTTP_BUBBLE_REASON_BAD_INPUT    4   /* other 4xx */
 #define NGX_HTTP_BUBBLE_REASONS             5
 
@@ -49,12 +50,25 @@ typedef struct {
     ngx_atomic_t    duration[NGX_HTTP_BUBBLE_FORMATS]
                             [NGX_HTTP_BUBBLE_BUCKETS];
     ngx_atomic_t    duration_us[NGX_HTTP_BUBBLE_FORMATS];
+
+    /* renders admitted after waiting in the queue: waits per bucket, us */
+    ngx_atomic_t    queue_wait[NGX_HTTP_BUBBLE_BUCKETS];
+    ngx_atomic_t    queue_wait_us;
+
+    /*
+     * renders dropped unstarted because their client left: waiting in
+     * the admission queue [0], or in a thread pool's queue [1]
+     */
+    ngx_atomic_t    cancelled[2];
+
+    /* renders that took longer than bubble_max_render_time */
+    ngx_atomic_t    overruns;
 } ngx_http_bubble_metrics_t;
 
 
 /* why ngx_http_bubble_ready_check() finds the process unready */
 typedef struct {
-    const char     *reason;     /* "memory", "working_set", ...; or NULL */
+    const char     *reason;     /* "memory", "working_set", "no_slot", ... */
     size_t          reserved;   /* bytes, all renders of all workers */
     size_t          budget;     /* bytes */
     size_t          projected;  /* bytes, the working set with renders */
@@ -75,6 +89,8 @@ uint64_t ngx_http_bubble_now_us(void);
 ngx_int_t ngx_http_bubble_reject_reason(ngx_http_request_t *r);
 void ngx_http_bubble_count_render(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
+void ngx_http_bubble_count_wait(ngx_http_bubble_metrics_t *m,
+    ngx_msec_t wait);
 
 /* ngx_http_bubble_ready.c */
 char *ngx_http_bubble_ready(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);

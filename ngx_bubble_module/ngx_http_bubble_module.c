@@ -26,14 +26,29 @@ static char *ngx_http_bubble_ready_threshold(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_bubble_conf_percent(ngx_conf_t *cf,
     ngx_str_t *value, ngx_uint_t sign);
+static char *ngx_http_bubble_max_render_time(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
 static ngx_int_t ngx_http_bubble_preconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_bubble_postconfiguration(ngx_conf_t *cf);
 static ngx_int_t ngx_http_bubble_init_process(ngx_cycle_t *cycle);
 static void ngx_http_bubble_exit_process(ngx_cycle_t *cycle);
 
 
+/* bubble_png_compression: bubble_png_fast.c, or zlib (bubble_png.c) */
+static ngx_conf_enum_t  ngx_http_bubble_png_compression[] = {
+    { ngx_string("fast"), NGX_HTTP_BUBBLE_PNG_FAST },
+    { ngx_string("small"), NGX_HTTP_BUBBLE_PNG_SMALL },
+    { ngx_null_string, 0 }
+};
+
+
 static ngx_conf_num_bounds_t  ngx_http_bubble_max_points_bounds = {
     ngx_conf_check_num_bounds, 1, 10000000
+};
+
+/* places in the zone's queue: 28 bytes each on 32 bits, 56 on 64 */
+static ngx_conf_num_bounds_t  ngx_http_bubble_queue_bounds = {
+    ngx_conf_check_num_bounds, 0, 65536
 };
 
 
@@ -97,6 +112,13 @@ static ngx_command_t  ngx_http_bubble_commands[] = {
       NULL },
 #endif
 
+    { ngx_string("bubble_png_compression"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_enum_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, png_compression),
+      &ngx_http_bubble_png_compression },
+
     { ngx_string("bubble_max_pixels"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -125,6 +147,29 @@ static ngx_command_t  ngx_http_bubble_commands[] = {
       ngx_conf_set_flag_slot,
       NGX_HTTP_MAIN_CONF_OFFSET,
       offsetof(ngx_http_bubble_main_conf_t, malloc_tuning),
+      NULL },
+
+    /* admission: the queue and the time budget, ngx_http_bubble_admit.c */
+
+    { ngx_string("bubble_queue"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_num_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_bubble_main_conf_t, queue),
+      &ngx_http_bubble_queue_bounds },
+
+    { ngx_string("bubble_queue_timeout"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_msec_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_bubble_loc_conf_t, queue_timeout),
+      NULL },
+
+    { ngx_string("bubble_max_render_time"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_bubble_max_render_time,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
       NULL },
 
     { ngx_string("bubble_degrade"),
@@ -229,12 +274,15 @@ ngx_http_bubble_create_loc_conf(ngx_conf_t *cf)
     conf->max_body_size = NGX_CONF_UNSET_SIZE;
     conf->max_points = NGX_CONF_UNSET_UINT;
     conf->max_pixels = NGX_CONF_UNSET_SIZE;
+    conf->png_compression = NGX_CONF_UNSET_UINT;
     conf->max_url_length = NGX_CONF_UNSET_SIZE;
     conf->secrets = NGX_CONF_UNSET_PTR;
     conf->sign_post = NGX_CONF_UNSET;
     conf->degrade = NGX_CONF_UNSET;
     conf->cache = NGX_CONF_UNSET;
     conf->cache_header = NGX_CONF_UNSET;
+    conf->queue_timeout = NGX_CONF_UNSET_MSEC;
+    conf->max_render_time = NGX_CONF_UNSET_MSEC;
 
     /*
      * set by ngx_pcalloc():
@@ -269,6 +317,8 @@ ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->max_points, prev->max_points, 50000);
 
     /* 16m pixels = 64 MiB of ARGB32, e.g. 4096 x 4096 */
+    ngx_conf_merge_uint_value(conf->png_compression, prev->png_compression,
+                              NGX_HTTP_BUBBLE_PNG_FAST);
     ngx_conf_merge_size_value(conf->max_pixels, prev->max_pixels,
                               16 * 1024 * 1024);
 
@@ -316,6 +366,17 @@ ngx_http_bubble_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     /* on wherever bubble_cache_zone is set; the header is for debugging */
     ngx_conf_merge_value(conf->cache, prev->cache, 1);
     ngx_conf_merge_value(conf->cache_header, prev->cache_header, 0);
+
+    /*
+     * A render waits up to 5 s for memory: long enough for a few large
+     * renders ahead of it to end (a 4096 x 4096 PNG draws in ~0.4 s), as
+     * short as a client's patience.  No time budget unless set: the
+     * estimate is an upper bound, and a budget is the operator's choice.
+     */
+    ngx_conf_merge_msec_value(conf->queue_timeout, prev->queue_timeout,
+                              5000);
+    ngx_conf_merge_msec_value(conf->max_render_time, prev->max_render_time,
+                              0);
 
 #if (NGX_THREADS)
     /* no pool: renders run inline, on the event loop */
@@ -374,6 +435,7 @@ ngx_http_bubble_create_main_conf(ngx_conf_t *cf)
     bmcf->limit_size = NGX_CONF_UNSET_SIZE;
     bmcf->malloc_tuning = NGX_CONF_UNSET;
     bmcf->ready_threshold = NGX_CONF_UNSET_UINT;
+    bmcf->queue = NGX_CONF_UNSET_UINT;
 
     return bmcf;
 }
@@ -388,6 +450,10 @@ ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_uint_value(bmcf->ready_threshold,
                              NGX_HTTP_BUBBLE_READY_PERCENT);
+
+    /* 64 renders waiting: 3.5 KiB of the zone, more than 2 cores drain in
+     * a timeout of W1 charts */
+    ngx_conf_init_uint_value(bmcf->queue, 64);
 
     if (bmcf->shm_zone == NULL) {
 
@@ -564,6 +630,43 @@ ngx_http_bubble_conf_percent(ngx_conf_t *cf, ngx_str_t *value,
 }
 
 
+/* bubble_max_render_time TIME | off */
+
+static char *
+ngx_http_bubble_max_render_time(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_bubble_loc_conf_t  *blcf = conf;
+
+    ngx_msec_t   t;
+    ngx_str_t   *value;
+
+    if (blcf->max_render_time != NGX_CONF_UNSET_MSEC) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "off") == 0) {
+        blcf->max_render_time = 0;
+        return NGX_CONF_OK;
+    }
+
+    t = ngx_parse_time(&value[1], 0);
+
+    if (t == (ngx_msec_t) NGX_ERROR || t == 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid value \"%V\", expected a time such as "
+                           "\"10s\" or \"off\"", &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    blcf->max_render_time = t;
+
+    return NGX_CONF_OK;
+}
+
+
 /*
  * variables, each file its own: $bubble_render_time, $bubble_reserved,
  * $bubble_reject_reason (metrics.c); $bubble_cache_status (cache.c)
@@ -620,6 +723,9 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
 
     /* fontconfig and pango caches: 8-27 ms on the first text otherwise */
     bubble_warm_up();
+
+    /* admission's queue of this worker's waiting requests */
+    ngx_http_bubble_admit_init_process(cycle);
 
     /* the zone: this worker's slot, cgroup sampling, idle trims */
     return ngx_http_bubble_zone_init_process(cycle);

@@ -36,6 +36,10 @@
 #define NGX_HTTP_BUBBLE_LIMIT_SIZE   1      /* bytes, given */
 #define NGX_HTTP_BUBBLE_LIMIT_OFF    2      /* account, never refuse */
 
+/* bubble_png_compression */
+#define NGX_HTTP_BUBBLE_PNG_FAST     0      /* core/bubble_png_fast.c */
+#define NGX_HTTP_BUBBLE_PNG_SMALL    1      /* zlib */
+
 /*
  * bubble_memory_limit auto: 15% of the limit stays for what no
  * reservation covers (the zone, first-use font caches, estimate error,
@@ -55,6 +59,7 @@ typedef struct {
     ngx_flag_t                malloc_tuning;    /* mallopt(), idle trims */
     ngx_flag_t                ready;            /* bubble_ready is used */
     ngx_uint_t                ready_threshold;  /* percent of the budget */
+    ngx_uint_t                queue;            /* bubble_queue: places */
 
     /* the response cache: ngx_http_bubble_cache.c */
     ngx_shm_zone_t           *cache_zone;       /* bubble_cache_zone, or NULL */
@@ -71,6 +76,7 @@ typedef struct {
     size_t                    max_body_size;    /* bytes */
     ngx_uint_t                max_points;       /* rows */
     size_t                    max_pixels;       /* width*height*scale^2 */
+    ngx_uint_t                png_compression;  /* NGX_HTTP_BUBBLE_PNG_* */
 #if (NGX_THREADS)
     ngx_thread_pool_t        *thread_pool;      /* NULL: render inline */
 #endif
@@ -81,6 +87,8 @@ typedef struct {
     ngx_flag_t                degrade;          /* scale 2 -> 1 over budget */
     ngx_flag_t                cache;            /* bubble_cache */
     ngx_flag_t                cache_header;     /* X-Bubble-Cache */
+    ngx_msec_t                queue_timeout;    /* ms a render may wait */
+    ngx_msec_t                max_render_time;  /* ms; 0: no time budget */
 } ngx_http_bubble_loc_conf_t;
 
 
@@ -98,8 +106,13 @@ typedef struct {
     ngx_http_bubble_reservation_t  *reservation;   /* in the zone, or NULL */
     size_t                    reserved;     /* bytes, at admission */
     uint64_t                  render_us;    /* bubble_render() took, us */
+    uint64_t                  estimate_us;  /* bubble_estimate()'s time */
+    ngx_msec_t                waited;       /* ms in the admission queue */
+    void                     *waiter;       /* while queued: admit.c's */
+    void                     *task;         /* a thread's: thread.c's */
     unsigned                  degraded:1;   /* rendered at scale 1 */
     unsigned                  rendered:1;   /* bubble_render() ran */
+    unsigned                  queued:1;     /* waited for memory */
 
     /* the response cache: ngx_http_bubble_cache.c */
     unsigned                  cache_store:1;    /* a miss: store the image */
@@ -132,16 +145,27 @@ ngx_int_t ngx_http_bubble_not_modified(ngx_http_request_t *r);
 char *ngx_http_bubble_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf);
 ngx_int_t ngx_http_bubble_zone_init_process(ngx_cycle_t *cycle);
 void ngx_http_bubble_zone_exit_process(ngx_cycle_t *cycle);
-ngx_int_t ngx_http_bubble_admit(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx);
-void ngx_http_bubble_rendered(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx);
 char *ngx_http_bubble_status(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 
 typedef void (*ngx_http_bubble_render_pt)(ngx_http_bubble_ctx_t *ctx);
 typedef ngx_int_t (*ngx_http_bubble_done_pt)(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx);
+
+/*
+ * Admission (ngx_http_bubble_admit.c): NGX_OK, admitted; NGX_DECLINED,
+ * refused (ctx->err); NGX_ERROR; NGX_AGAIN, waiting in the queue: then
+ * RESUME runs on the event loop once it is admitted, or refused past
+ * bubble_queue_timeout (ctx->err set), and its result finalizes the
+ * request.
+ */
+ngx_int_t ngx_http_bubble_admit(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_done_pt resume);
+void ngx_http_bubble_rendered(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+void ngx_http_bubble_release_now(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx);
+void ngx_http_bubble_admit_init_process(ngx_cycle_t *cycle);
 
 #if (NGX_THREADS)
 ngx_int_t ngx_http_bubble_thread_post(ngx_http_request_t *r,

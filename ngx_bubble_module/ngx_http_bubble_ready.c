@@ -16,7 +16,10 @@
  * the budget and of the ceiling: 200 {"ready":true,...} below both, 503
  * {"ready":false,"reason":"memory"|"working_set",...} past either.  With
  * "bubble_memory_limit off" nothing is refused, and the probe stays ready.
- * Liveness is another matter: any cheap location answers it.
+ * A worker without a slot in the zone (more workers than it has room for)
+ * refuses renders: whichever worker answers the probe, it is 503
+ * {"reason":"no_slot"} until that worker has one.  Liveness is another
+ * matter: any cheap location answers it.
  */
 
 
@@ -93,6 +96,11 @@ ngx_http_bubble_ready_check(ngx_http_bubble_main_conf_t *bmcf,
 
     if (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_OFF) {
         return NGX_OK;
+    }
+
+    if (ngx_http_bubble_zone_slotless(sh)) {
+        rd->reason = "no_slot";
+        return NGX_DECLINED;
     }
 
     /* a share of a size in bytes: divided first, no overflow */

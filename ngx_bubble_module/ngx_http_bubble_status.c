@@ -17,8 +17,8 @@
 
 
 /* bytes: the series of one scrape without the workers', and a worker's */
-#define NGX_HTTP_BUBBLE_STATUS_LEN     16384
-#define NGX_HTTP_BUBBLE_STATUS_WORKER  448
+#define NGX_HTTP_BUBBLE_STATUS_LEN     24576
+#define NGX_HTTP_BUBBLE_STATUS_WORKER  480
 
 
 typedef struct {
@@ -26,6 +26,7 @@ typedef struct {
     size_t                        reserved;     /* bytes */
     ngx_uint_t                    renders;      /* in flight */
     ngx_uint_t                    queued;       /* tasks not started */
+    ngx_uint_t                    admitted;     /* renders since it began */
     off_t                         rss;          /* bytes, -1: unknown */
     off_t                         anon;         /* of rss, not file or shm */
 } ngx_http_bubble_status_worker_t;
@@ -44,8 +45,10 @@ typedef struct {
     ngx_http_bubble_readiness_t   rd;
     ngx_uint_t                    cache;        /* a cache zone exists */
     ngx_http_bubble_cache_stats_t  cs;
+    ngx_uint_t                    slotless;     /* workers without a slot */
+    ngx_uint_t                    places;       /* the queue's limit */
     ngx_uint_t                    nworkers;
-    ngx_http_bubble_status_worker_t  workers[NGX_HTTP_BUBBLE_SLOTS];
+    ngx_http_bubble_status_worker_t  *workers;  /* sh->nslots of them */
 } ngx_http_bubble_status_t;
 
 
@@ -62,6 +65,11 @@ static u_char *ngx_http_bubble_status_prometheus(u_char *p, u_char *last,
     ngx_http_bubble_status_t *st);
 static u_char *ngx_http_bubble_status_prometheus_cache(u_char *p,
     u_char *last, ngx_http_bubble_cache_stats_t *cs);
+static u_char *ngx_http_bubble_status_prometheus_queue(u_char *p,
+    u_char *last, ngx_http_bubble_status_t *st);
+static u_char *ngx_http_bubble_status_histogram(u_char *p, u_char *last,
+    const char *name, const char *labels, ngx_atomic_t *buckets,
+    uint64_t us);
 static u_char *ngx_http_bubble_status_json(u_char *p, u_char *last,
     ngx_http_bubble_main_conf_t *bmcf, ngx_http_bubble_status_t *st);
 static u_char *ngx_http_bubble_status_help(u_char *p, u_char *last,
@@ -138,6 +146,13 @@ ngx_http_bubble_status_handler(ngx_http_request_t *r)
 
     st = ngx_palloc(r->pool, sizeof(ngx_http_bubble_status_t));
     if (st == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* a reload may add slots while this runs: a few more than counted */
+    st->workers = ngx_palloc(r->pool, (sh->nslots + 64)
+                                 * sizeof(ngx_http_bubble_status_worker_t));
+    if (st->workers == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -236,9 +251,10 @@ static void
 ngx_http_bubble_status_collect(ngx_http_bubble_main_conf_t *bmcf,
     ngx_http_bubble_shctx_t *sh, ngx_http_bubble_status_t *st)
 {
-    ngx_uint_t                        i, n;
+    ngx_uint_t                        i, n, max;
     ngx_atomic_uint_t                 pid;
     ngx_http_bubble_slot_t           *slot;
+    ngx_http_bubble_slots_t          *ss;
     ngx_http_bubble_status_worker_t  *w;
 
     st->sh = sh;
@@ -248,10 +264,7 @@ ngx_http_bubble_status_collect(ngx_http_bubble_main_conf_t *bmcf,
 
     st->reserved = ngx_http_bubble_zone_reserved(sh, &st->in_flight);
 
-    /* SIZE less the cache zone's (nginx -t checked it is smaller) */
-    st->budget = (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE)
-                 ? bmcf->limit_size - ngx_http_bubble_cache_size(bmcf)
-                 : (size_t) sh->budget;
+    st->budget = ngx_http_bubble_zone_budget(bmcf, sh);
 
     st->age = sh->sampled ? (ngx_msec_int_t) (ngx_current_msec - sh->sampled)
                           : -1;
@@ -263,12 +276,20 @@ ngx_http_bubble_status_collect(ngx_http_bubble_main_conf_t *bmcf,
 
     st->cache = (ngx_http_bubble_status_cache(bmcf, &st->cs) == NGX_OK);
 
+    st->slotless = ngx_http_bubble_zone_slotless(sh);
+    st->places = ngx_min(bmcf->queue, sh->queue->capacity);
+
     st->queued = 0;
     n = 0;
+    max = sh->nslots + 64;
 
-    for (i = 0; i < NGX_HTTP_BUBBLE_SLOTS; i++) {
-        slot = &sh->slots[i];
+    ngx_http_bubble_for_each_slot(sh, ss, i) {
+        slot = &ss->slot[i];
         pid = slot->pid;
+
+        if (n == max) {
+            break;
+        }
 
         /* free, or being swept (a pid with a high bit or-ed in) */
         if (pid == 0 || (pid >> 30) != 0) {
@@ -281,6 +302,7 @@ ngx_http_bubble_status_collect(ngx_http_bubble_main_conf_t *bmcf,
         w->reserved = slot->reserved;
         w->renders = slot->renders;
         w->queued = slot->queued;
+        w->admitted = slot->admitted;
 
         /* a thread may start a task before its post is counted: no wrap */
         if ((ngx_atomic_int_t) w->queued < 0) {
@@ -411,7 +433,9 @@ ngx_http_bubble_status_prometheus(u_char *p, u_char *last,
     p = ngx_http_bubble_status_help(p, last, "bubble_refusals_total",
             "counter", "Requests answered without a render, by reason: "
             "memory (the budget), working_set (the cgroup ceiling), queue "
-            "(the thread pool), limits (413, 414), bad_input (other 4xx).");
+            "(bubble_queue full or its timeout, a thread pool's max_queue), "
+            "limits (413, bubble_max_render_time included; 414), bad_input "
+            "(other 4xx).");
 
     for (i = 0; i < NGX_HTTP_BUBBLE_REASONS; i++) {
         p = ngx_slprintf(p, last, "bubble_refusals_total{reason=\"%s\"} %uA\n",
@@ -538,14 +562,112 @@ ngx_http_bubble_status_prometheus(u_char *p, u_char *last,
 
     p = ngx_http_bubble_status_help(p, last, "bubble_ready", "gauge",
             "1 when bubble_ready answers 200, 0 when 503 (memory past "
-            "bubble_ready_threshold).");
+            "bubble_ready_threshold, or a worker without a zone slot).");
     p = ngx_slprintf(p, last, "bubble_ready %ui\n", st->ready);
+
+    p = ngx_http_bubble_status_prometheus_queue(p, last, st);
 
     if (st->cache) {
         p = ngx_http_bubble_status_prometheus_cache(p, last, &st->cs);
     }
 
     return p;
+}
+
+
+/* the admission queue, cancelled renders, overruns, slots */
+
+static u_char *
+ngx_http_bubble_status_prometheus_queue(u_char *p, u_char *last,
+    ngx_http_bubble_status_t *st)
+{
+    ngx_http_bubble_metrics_t   *m;
+    ngx_http_bubble_queue_sh_t  *q;
+
+    m = &st->m;
+    q = st->sh->queue;
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_queue_waiting",
+            "gauge", "Renders waiting in the admission queue for memory.");
+    p = ngx_slprintf(p, last, "bubble_queue_waiting %uA\n", q->waiting);
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_queue_places",
+            "gauge", "Renders the admission queue holds at most "
+            "(bubble_queue).");
+    p = ngx_slprintf(p, last, "bubble_queue_places %ui\n", st->places);
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_queue_requests_total",
+            "counter", "Renders that went through the admission queue, by "
+            "outcome: admitted, timeout (bubble_queue_timeout), full "
+            "(no place), gone (the client left), swept (a dead worker's).");
+    p = ngx_slprintf(p, last,
+                     "bubble_queue_requests_total{outcome=\"admitted\"} %uA\n"
+                     "bubble_queue_requests_total{outcome=\"timeout\"} %uA\n"
+                     "bubble_queue_requests_total{outcome=\"full\"} %uA\n"
+                     "bubble_queue_requests_total{outcome=\"gone\"} %uA\n"
+                     "bubble_queue_requests_total{outcome=\"swept\"} %uA\n",
+                     q->admitted, q->timeouts, q->full, q->gone, q->swept);
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_queue_wait_seconds",
+            "histogram", "Time renders admitted from the queue waited "
+            "in it.");
+    p = ngx_http_bubble_status_histogram(p, last,
+                                         "bubble_queue_wait_seconds", "",
+                                         m->queue_wait, m->queue_wait_us);
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_renders_cancelled_total",
+            "counter", "Renders dropped before they started because their "
+            "client closed the connection, by where they waited.");
+    p = ngx_slprintf(p, last,
+                     "bubble_renders_cancelled_total{where=\"queue\"} %uA\n"
+                     "bubble_renders_cancelled_total{where=\"thread_pool\"}"
+                     " %uA\n", m->cancelled[0], m->cancelled[1]);
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_render_overruns_total",
+            "counter", "Renders that took longer than "
+            "bubble_max_render_time.");
+    p = ngx_slprintf(p, last, "bubble_render_overruns_total %uA\n",
+                     m->overruns);
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_zone_slots", "gauge",
+            "Process slots in bubble_zone (twice worker_processes, and "
+            "spares).");
+    p = ngx_slprintf(p, last, "bubble_zone_slots %uA\n", st->sh->nslots);
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_workers_without_slot",
+            "gauge", "Workers that found no free slot: they refuse renders "
+            "and readiness is 503.");
+    p = ngx_slprintf(p, last, "bubble_workers_without_slot %ui\n",
+                     st->slotless);
+
+    return p;
+}
+
+
+/* cumulative buckets of a histogram of ngx_http_bubble_bounds, its sum */
+
+static u_char *
+ngx_http_bubble_status_histogram(u_char *p, u_char *last, const char *name,
+    const char *labels, ngx_atomic_t *buckets, uint64_t us)
+{
+    ngx_uint_t  i, n;
+
+    n = 0;
+
+    for (i = 0; i < NGX_HTTP_BUBBLE_BUCKETS; i++) {
+        n += buckets[i];
+
+        p = ngx_slprintf(p, last, "%s_bucket{%sle=\"%s\"} %ui\n", name,
+                         labels, i < NGX_HTTP_BUBBLE_BOUNDS
+                                 ? ngx_http_bubble_bounds[i] : "+Inf", n);
+    }
+
+    return ngx_slprintf(p, last,
+                        "%s_sum%s%s%s %uL.%06uL\n%s_count%s%s%s %ui\n",
+                        name, *labels ? "{" : "", labels, *labels ? "}" : "",
+                        us / 1000000, us % 1000000,
+                        name, *labels ? "{" : "", labels, *labels ? "}" : "",
+                        n);
 }
 
 
@@ -573,6 +695,21 @@ ngx_http_bubble_status_prometheus_cache(u_char *p, u_char *last,
             "counter", "Entries evicted to make room.");
     p = ngx_slprintf(p, last, "bubble_cache_evictions_total %uA\n",
                      cs->evictions);
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_cache_pins", "gauge",
+            "Responses being sent from the cache zone now.");
+    p = ngx_slprintf(p, last, "bubble_cache_pins %uA\n", cs->pins);
+
+    p = ngx_http_bubble_status_help(p, last, "bubble_cache_held_bytes",
+            "gauge", "Bytes of evicted entries still being sent (those of "
+            "a dead worker until the sweep a second later).");
+    p = ngx_slprintf(p, last, "bubble_cache_held_bytes %uA\n", cs->held);
+
+    p = ngx_http_bubble_status_help(p, last,
+            "bubble_cache_reclaimed_pins_total", "counter",
+            "Pins of dead workers undone by the sweep.");
+    p = ngx_slprintf(p, last, "bubble_cache_reclaimed_pins_total %uA\n",
+                     cs->reclaimed_pins);
 
     return p;
 }
@@ -611,6 +748,27 @@ ngx_http_bubble_status_json(u_char *p, u_char *last,
                      sh->refused_budget, sh->refused_memory,
                      sh->refused_slot, sh->reclaimed_slots,
                      sh->reclaimed_bytes);
+
+    p = ngx_slprintf(p, last, "\"slots\":%uA,\"slotless\":%ui,"
+                     "\"granted\":%uA,",
+                     sh->nslots, st->slotless, sh->granted);
+
+    p = ngx_slprintf(p, last, "\"queue\":{\"places\":%ui,"
+                     "\"capacity\":%ui,\"waiting\":%uA,"
+                     "\"enqueued\":%uA,\"admitted\":%uA,"
+                     "\"timeouts\":%uA,\"full\":%uA,\"gone\":%uA,"
+                     "\"swept\":%uA,\"backfilled\":%uA,"
+                     "\"wait_sum\":%uL.%06uL},",
+                     st->places, sh->queue->capacity, sh->queue->waiting,
+                     sh->queue->enqueued, sh->queue->admitted,
+                     sh->queue->timeouts, sh->queue->full, sh->queue->gone,
+                     sh->queue->swept, sh->queue->backfilled,
+                     (uint64_t) m->queue_wait_us / 1000000,
+                     (uint64_t) m->queue_wait_us % 1000000);
+
+    p = ngx_slprintf(p, last, "\"cancelled\":{\"queue\":%uA,"
+                     "\"thread_pool\":%uA},\"overruns\":%uA,",
+                     m->cancelled[0], m->cancelled[1], m->overruns);
 
     p = ngx_slprintf(p, last, "\"cgroup\":{\"version\":%uA,\"limit\":%uA,"
                      "\"usage\":%uA,\"inactive_file\":%uA,"
@@ -686,12 +844,16 @@ ngx_http_bubble_status_json(u_char *p, u_char *last,
                          "\"hits\":%uA,\"misses\":%uA,\"expired\":%uA,"
                          "\"bypasses\":%uA,\"stores\":%uA,"
                          "\"evictions\":%uA,\"too_large\":%uA,"
-                         "\"no_room\":%uA},",
+                         "\"no_room\":%uA,\"pins\":%uA,\"held\":%uA,"
+                         "\"reclaimed_pins\":%uA,"
+                         "\"reclaimed_bytes\":%uA},",
                          &bmcf->cache_zone->shm.name, st->cs.size,
                          st->cs.max_entry, st->cs.entries, st->cs.bytes,
                          st->cs.hits, st->cs.misses, st->cs.expired,
                          st->cs.bypasses, st->cs.stores, st->cs.evictions,
-                         st->cs.too_large, st->cs.no_room);
+                         st->cs.too_large, st->cs.no_room, st->cs.pins,
+                         st->cs.held, st->cs.reclaimed_pins,
+                         st->cs.reclaimed_bytes);
 
     } else {
         p = ngx_slprintf(p, last, "\"cache\":null,");
@@ -703,9 +865,10 @@ ngx_http_bubble_status_json(u_char *p, u_char *last,
         w = &st->workers[i];
 
         p = ngx_slprintf(p, last, "%s{\"pid\":%P,\"reserved\":%uz,"
-                         "\"renders\":%ui,\"queued\":%ui,\"rss\":",
+                         "\"renders\":%ui,\"queued\":%ui,"
+                         "\"admitted\":%ui,\"rss\":",
                          i ? "," : "", w->pid, w->reserved, w->renders,
-                         w->queued);
+                         w->queued, w->admitted);
 
         if (w->rss >= 0) {
             p = ngx_slprintf(p, last, "%O,\"anon\":%O}", w->rss, w->anon);

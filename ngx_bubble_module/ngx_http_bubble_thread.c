@@ -6,6 +6,13 @@
  * ctx's own pool and never touches r or r->pool.  While it runs the request
  * is blocked (r->main->blocked) so nginx cannot free it, and holds a
  * reference (r->main->count) released when the result is sent.
+ *
+ * A client that closes its connection while the task waits for a thread
+ * cancels it: the read handler notices the close, and whichever of it and
+ * the thread marks the task first decides.  Cancelled, the task's memory
+ * reservation goes back at once and the thread skips the render when it
+ * comes to it; started, the render runs to its end, and the request ends
+ * when it is back (the handler decides what to keep of it).
  */
 
 
@@ -42,6 +49,11 @@ static __thread ngx_uint_t  ngx_http_bubble_thread_niced;
  */
 #define NGX_HTTP_BUBBLE_HOLD  60000     /* ms */
 
+/* a task's state: set once from QUEUED, by the thread or the event loop */
+#define NGX_HTTP_BUBBLE_TASK_QUEUED     0
+#define NGX_HTTP_BUBBLE_TASK_STARTED    1
+#define NGX_HTTP_BUBBLE_TASK_CANCELLED  2
+
 
 typedef struct {
     ngx_http_request_t       *request;
@@ -49,6 +61,7 @@ typedef struct {
     ngx_http_bubble_render_pt render;   /* in the thread */
     ngx_http_bubble_done_pt   done;     /* back on the event loop */
     ngx_atomic_t             *queued;   /* the worker's slot, or NULL */
+    ngx_atomic_t              state;    /* NGX_HTTP_BUBBLE_TASK_* */
     ngx_event_t               hold;     /* non-cancelable, see above */
 } ngx_http_bubble_task_ctx_t;
 
@@ -56,6 +69,7 @@ typedef struct {
 static void ngx_http_bubble_thread_handler(void *data, ngx_log_t *log);
 static void ngx_http_bubble_thread_nice(ngx_log_t *log);
 static void ngx_http_bubble_thread_event_handler(ngx_event_t *ev);
+static void ngx_http_bubble_thread_reading(ngx_http_request_t *r);
 static void ngx_http_bubble_thread_hold_handler(ngx_event_t *ev);
 
 
@@ -91,6 +105,7 @@ ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
     tctx->ctx = ctx;
     tctx->render = render;
     tctx->done = done;
+    tctx->state = NGX_HTTP_BUBBLE_TASK_QUEUED;
 
     /* bubble_thread_queue_depth: counted before a thread can start it */
     tctx->queued = ngx_http_bubble_zone_queued();
@@ -125,6 +140,14 @@ ngx_http_bubble_thread_post(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
     tctx->hold.log = r->connection->log;
     ngx_add_timer(&tctx->hold, NGX_HTTP_BUBBLE_HOLD);
 
+    /* a client that goes away cancels the task while it waits */
+    ctx->task = tctx;
+    r->read_event_handler = ngx_http_bubble_thread_reading;
+
+    if (r->connection->read->ready) {
+        ngx_post_event(r->connection->read, &ngx_posted_events);
+    }
+
     return NGX_DONE;
 }
 
@@ -143,6 +166,13 @@ ngx_http_bubble_thread_handler(void *data, ngx_log_t *log)
 
     if (tctx->queued) {
         (void) ngx_atomic_fetch_add(tctx->queued, -1);
+    }
+
+    if (!ngx_atomic_cmp_set(&tctx->state, NGX_HTTP_BUBBLE_TASK_QUEUED,
+                            NGX_HTTP_BUBBLE_TASK_STARTED))
+    {
+        /* cancelled: work for no one is not done */
+        return;
     }
 
     tctx->render(tctx->ctx);
@@ -199,10 +229,53 @@ ngx_http_bubble_thread_event_handler(ngx_event_t *ev)
     r->main->blocked--;
     r->aio = 0;
 
+    tctx->ctx->task = NULL;
+    r->read_event_handler = ngx_http_block_reading;
+
     /* a client that went away meanwhile (c->error) is DONE's to see */
     ngx_http_finalize_request(r, tctx->done(r, tctx->ctx));
 
     ngx_http_run_posted_requests(c);
+}
+
+
+/*
+ * The read handler while a task is posted: a closed connection (as
+ * ngx_http_test_reading() sees it, HTTP/2 streams included) ends the
+ * request, which waits for the task; a task no thread has started yet is
+ * cancelled, and its reservation released at once.
+ */
+
+static void
+ngx_http_bubble_thread_reading(ngx_http_request_t *r)
+{
+    ngx_http_bubble_ctx_t       *ctx;
+    ngx_http_bubble_task_ctx_t  *tctx;
+
+    if (!r->connection->error) {
+        ngx_http_test_reading(r);
+
+        if (!r->connection->error) {
+            return;
+        }
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_bubble_module);
+
+    if (ctx == NULL || ctx->task == NULL) {
+        return;
+    }
+
+    tctx = ctx->task;
+
+    if (ngx_atomic_cmp_set(&tctx->state, NGX_HTTP_BUBBLE_TASK_QUEUED,
+                           NGX_HTTP_BUBBLE_TASK_CANCELLED))
+    {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "bubble render cancelled: the client is gone");
+
+        ngx_http_bubble_release_now(r, ctx);
+    }
 }
 
 

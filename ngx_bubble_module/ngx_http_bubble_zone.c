@@ -5,15 +5,18 @@
  *   bubble_zone          name:size;
  *   bubble_memory_limit  auto [PERCENT%] | SIZE | off;    (auto 85%)
  *
- * Before a render runs (or is posted to a thread), its peak is estimated
- * from the chart (core/bubble_estimate.c) and reserved in this process's
- * slot of the shared zone.  It is refused with 503 when
+ * The zone every worker sees: the budget, the reservations of renders in
+ * per-process slots, the latest cgroup sample, and the admission queue's
+ * entries.  Admission (ngx_http_bubble_admit.c) reserves a render's
+ * estimated peak here; it is refused, or waits in the queue
+ * (ngx_http_bubble_queue.c), when
  *
  *   reserved + estimate > budget                        ("budget"), or
  *   max(ws + newer, base + reserved) + estimate > ceiling
  *                                                  ("working set"),
  *
- * reserved: what all renders of all workers hold now; ws: the cgroup's
+ * reserved: what all renders of all workers hold now, and what the queue
+ * granted to renders their workers have yet to start; ws: the cgroup's
  * working set at the latest sample (usage - inactive file, as the kubelet
  * counts it); newer: what was reserved since that sample (the sample
  * cannot show it yet); base: the working set the last time nothing was
@@ -30,17 +33,18 @@
  * size.  Not from the ceiling: its pages show in the working set as they
  * are filled.
  *
- * A cleanup on r->pool releases the reservation whatever ends the
- * request; after the render it shrinks to what the request still holds.
- * A worker that dies holding reservations is swept by the others (and its
- * successor): its pid no longer answers kill(pid, 0).
+ * Slots are sized from worker_processes when the zone is created, and a
+ * reload that needs more appends some.  A worker that dies holding
+ * reservations is swept by the others (and its successor): its pid no
+ * longer answers kill(pid, 0); the same sweep gives back the response
+ * cache's entries it was sending.  A worker that finds no free slot says
+ * so to readiness probes (ngx_http_bubble_ready.c) and refuses renders.
  */
 
 
 #include "ngx_http_bubble_zone.h"
 #include "ngx_http_bubble_cache.h"
 #include "bubble_cgroup.h"
-#include "bubble_estimate.h"
 
 #if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
 #include <malloc.h>
@@ -55,40 +59,26 @@
 #define NGX_HTTP_BUBBLE_STALE          100   /* ms, a sample is refreshed */
 #define NGX_HTTP_BUBBLE_SWEEP_TICKS    10    /* sweep and trim every 1 s */
 
-#define NGX_HTTP_BUBBLE_MiB(n)         ((double) (n) / (1024 * 1024))
-
-
-struct ngx_http_bubble_reservation_s {
-    ngx_http_bubble_slot_t   *slot;
-    size_t                    bytes;            /* held now */
-    size_t                    retained;         /* after the render */
-    size_t                    output;           /* the PNG size assumed */
-};
-
 
 static ngx_int_t ngx_http_bubble_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
+static ngx_int_t ngx_http_bubble_init_slots(ngx_shm_zone_t *shm_zone,
+    ngx_http_bubble_zone_ctx_t *ctx);
+static ngx_int_t ngx_http_bubble_init_queue(ngx_shm_zone_t *shm_zone,
+    ngx_http_bubble_zone_ctx_t *ctx);
+static ngx_uint_t ngx_http_bubble_zone_conf_workers(
+    ngx_http_bubble_zone_ctx_t *ctx);
+static ngx_uint_t ngx_http_bubble_zone_conf_queue(
+    ngx_http_bubble_zone_ctx_t *ctx);
 static void ngx_http_bubble_limits(ngx_http_bubble_main_conf_t *bmcf,
     uint64_t limit, size_t *budget, size_t *ceiling);
 static void ngx_http_bubble_sample(ngx_http_bubble_shctx_t *sh,
     ngx_log_t *log);
-static ngx_int_t ngx_http_bubble_reserve(ngx_http_bubble_shctx_t *sh,
-    ngx_http_bubble_slot_t *slot, size_t bytes, ngx_uint_t *refused);
 static ngx_http_bubble_slot_t *ngx_http_bubble_claim(
-    ngx_http_bubble_shctx_t *sh);
-static ngx_uint_t ngx_http_bubble_sweep(ngx_http_bubble_shctx_t *sh,
-    ngx_log_t *log);
-static ngx_int_t ngx_http_bubble_admit_slot(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh);
-static ngx_int_t ngx_http_bubble_admit_reserve(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
-    bubble_estimate_t *est, ngx_uint_t *refused);
-static void ngx_http_bubble_admit_refuse(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
-    bubble_estimate_t *est, ngx_uint_t refused);
-static ngx_int_t ngx_http_bubble_degraded(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx);
-static void ngx_http_bubble_release(void *data);
+    ngx_http_bubble_shctx_t *sh, ngx_log_t *log);
+static void ngx_http_bubble_slotless(ngx_http_bubble_shctx_t *sh,
+    ngx_uint_t add);
+static void ngx_http_bubble_slot_zero_classes(ngx_http_bubble_slot_t *slot);
 static void ngx_http_bubble_tick_handler(ngx_event_t *ev);
 static void ngx_http_bubble_trim_handler(ngx_event_t *ev);
 static void ngx_http_bubble_warm_up(ngx_cycle_t *cycle);
@@ -104,7 +94,7 @@ static ngx_uint_t                    ngx_http_bubble_ticks;
 static ngx_uint_t                    ngx_http_bubble_busy;  /* requests */
 static ngx_uint_t                    ngx_http_bubble_dirty;
 static ngx_uint_t                    ngx_http_bubble_sample_failed;
-static ngx_uint_t                    ngx_http_bubble_output_warned;
+static ngx_uint_t                    ngx_http_bubble_no_slot_logged;
 
 
 /* bubble_zone name:size, as limit_req_zone's zone= */
@@ -160,6 +150,9 @@ ngx_http_bubble_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    /* init_zone reads worker_processes, wherever nginx.conf sets it */
+    ctx->cycle = cf->cycle;
+
     shm_zone = ngx_shared_memory_add(cf, &name, size,
                                      &ngx_http_bubble_module);
     if (shm_zone == NULL) {
@@ -183,7 +176,8 @@ ngx_http_bubble_zone(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
 /*
  * As ngx_http_limit_req_init_zone(): on reload the old zone (same name,
- * size and module) is adopted with its counters and reservations.
+ * size and module) is adopted with its counters, reservations and queue;
+ * it gets more slots if the new worker_processes needs them.
  */
 
 static ngx_int_t
@@ -200,7 +194,7 @@ ngx_http_bubble_init_zone(ngx_shm_zone_t *shm_zone, void *data)
         ctx->sh = octx->sh;
         ctx->shpool = octx->shpool;
 
-        return NGX_OK;
+        goto adopted;
     }
 
     ctx->shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
@@ -208,7 +202,7 @@ ngx_http_bubble_init_zone(ngx_shm_zone_t *shm_zone, void *data)
     if (shm_zone->shm.exists) {
         ctx->sh = ctx->shpool->data;
 
-        return NGX_OK;
+        goto adopted;
     }
 
     ctx->sh = ngx_slab_calloc(ctx->shpool, sizeof(ngx_http_bubble_shctx_t));
@@ -230,7 +224,150 @@ ngx_http_bubble_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 
     ctx->shpool->log_nomem = 0;
 
+    if (ngx_http_bubble_init_queue(shm_zone, ctx) != NGX_OK
+        || ngx_http_bubble_init_slots(shm_zone, ctx) != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_EMERG, shm_zone->shm.log, 0,
+                      "bubble_zone \"%V\" of %uz bytes cannot hold the "
+                      "process slots of worker_processes and a queue of "
+                      "%ui (bubble_queue): make it larger",
+                      &shm_zone->shm.name, shm_zone->shm.size,
+                      ngx_http_bubble_zone_conf_queue(ctx));
+        return NGX_ERROR;
+    }
+
     return NGX_OK;
+
+adopted:
+
+    if (ctx->sh->queue->capacity < ngx_http_bubble_zone_conf_queue(ctx)) {
+        ngx_log_error(NGX_LOG_NOTICE, shm_zone->shm.log, 0,
+                      "bubble_queue %ui: the adopted bubble_zone \"%V\" "
+                      "holds %ui places until its size changes",
+                      ngx_http_bubble_zone_conf_queue(ctx),
+                      &shm_zone->shm.name, ctx->sh->queue->capacity);
+    }
+
+    /* a new worker without a slot is unready and says so: not fatal */
+    if (ngx_http_bubble_init_slots(shm_zone, ctx) != NGX_OK) {
+        ngx_log_error(NGX_LOG_ALERT, shm_zone->shm.log, 0,
+                      "bubble_zone \"%V\" has no room for the slots of "
+                      "%ui more workers: those without one will report "
+                      "not ready until the zone is larger",
+                      &shm_zone->shm.name,
+                      ngx_http_bubble_zone_conf_workers(ctx));
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * Free slots for the new workers, and for respawns before a sweep: when
+ * fewer are free (or owned by dead processes), another array of twice
+ * worker_processes is appended, which also covers the next reload's
+ * overlap.  In the master, before any new worker exists.
+ */
+
+static ngx_int_t
+ngx_http_bubble_init_slots(ngx_shm_zone_t *shm_zone,
+    ngx_http_bubble_zone_ctx_t *ctx)
+{
+    ngx_uint_t                i, n, free, workers;
+    ngx_atomic_uint_t         pid;
+    ngx_http_bubble_shctx_t  *sh;
+    ngx_http_bubble_slots_t  *ss, **last;
+
+    sh = ctx->sh;
+    workers = ngx_http_bubble_zone_conf_workers(ctx);
+
+    free = 0;
+    last = &sh->slots;
+
+    for (ss = sh->slots; ss; ss = ss->next) {
+        for (i = 0; i < ss->n; i++) {
+            pid = ss->slot[i].pid & ~NGX_HTTP_BUBBLE_RECLAIM;
+
+            if (pid == 0 || !ngx_http_bubble_zone_alive((ngx_pid_t) pid)) {
+                free++;
+            }
+        }
+
+        last = &ss->next;
+    }
+
+    if (free >= workers + NGX_HTTP_BUBBLE_SLOTS_SPARE) {
+        return NGX_OK;
+    }
+
+    n = 2 * workers + NGX_HTTP_BUBBLE_SLOTS_SPARE;
+
+    ss = ngx_slab_calloc(ctx->shpool, offsetof(ngx_http_bubble_slots_t, slot)
+                                      + n * sizeof(ngx_http_bubble_slot_t));
+    if (ss == NULL) {
+        return NGX_ERROR;
+    }
+
+    ss->n = n;
+
+    /* complete before the workers walking the chain can see it */
+    ngx_memory_barrier();
+
+    *last = ss;
+    sh->nslots += n;
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_bubble_init_queue(ngx_shm_zone_t *shm_zone,
+    ngx_http_bubble_zone_ctx_t *ctx)
+{
+    ngx_uint_t                   n;
+    ngx_http_bubble_queue_sh_t  *q;
+
+    n = ngx_http_bubble_zone_conf_queue(ctx);
+
+    q = ngx_slab_calloc(ctx->shpool,
+                        offsetof(ngx_http_bubble_queue_sh_t, entry)
+                        + ngx_max(n, 1) * sizeof(ngx_http_bubble_entry_t));
+    if (q == NULL) {
+        return NGX_ERROR;
+    }
+
+    q->capacity = n;
+    ctx->sh->queue = q;
+
+    return NGX_OK;
+}
+
+
+/* worker_processes of the cycle being configured */
+
+static ngx_uint_t
+ngx_http_bubble_zone_conf_workers(ngx_http_bubble_zone_ctx_t *ctx)
+{
+    ngx_core_conf_t  *ccf;
+
+    ccf = (ngx_core_conf_t *) ngx_get_conf(ctx->cycle->conf_ctx,
+                                           ngx_core_module);
+
+    return (ccf && ccf->worker_processes > 0) ? ccf->worker_processes : 1;
+}
+
+
+/* bubble_queue of the cycle being configured: the places wanted */
+
+static ngx_uint_t
+ngx_http_bubble_zone_conf_queue(ngx_http_bubble_zone_ctx_t *ctx)
+{
+    ngx_http_bubble_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_cycle_get_module_main_conf(ctx->cycle,
+                                               ngx_http_bubble_module);
+
+    return (bmcf && bmcf->queue != NGX_CONF_UNSET_UINT) ? bmcf->queue : 0;
 }
 
 
@@ -249,23 +386,39 @@ ngx_http_bubble_zone_shctx(ngx_http_bubble_main_conf_t *bmcf)
 }
 
 
+ngx_slab_pool_t *
+ngx_http_bubble_zone_shpool(ngx_http_bubble_main_conf_t *bmcf)
+{
+    ngx_http_bubble_zone_ctx_t  *ctx;
+
+    if (bmcf == NULL || bmcf->shm_zone == NULL) {
+        return NULL;
+    }
+
+    ctx = bmcf->shm_zone->data;
+
+    return ctx->shpool;
+}
+
+
 size_t
 ngx_http_bubble_zone_reserved(ngx_http_bubble_shctx_t *sh,
     ngx_uint_t *renders)
 {
-    size_t      reserved;
-    ngx_uint_t  i, n;
+    size_t                    reserved;
+    ngx_uint_t                i, n;
+    ngx_http_bubble_slots_t  *ss;
 
-    reserved = 0;
+    reserved = sh->granted;
     n = 0;
 
-    for (i = 0; i < NGX_HTTP_BUBBLE_SLOTS; i++) {
-        if (sh->slots[i].pid == 0) {
+    ngx_http_bubble_for_each_slot(sh, ss, i) {
+        if (ss->slot[i].pid == 0) {
             continue;
         }
 
-        reserved += sh->slots[i].reserved;
-        n += sh->slots[i].renders;
+        reserved += ss->slot[i].reserved;
+        n += ss->slot[i].renders;
     }
 
     if (renders) {
@@ -276,10 +429,37 @@ ngx_http_bubble_zone_reserved(ngx_http_bubble_shctx_t *sh,
 }
 
 
+size_t
+ngx_http_bubble_zone_budget(ngx_http_bubble_main_conf_t *bmcf,
+    ngx_http_bubble_shctx_t *sh)
+{
+    /* SIZE less the cache zone's (nginx -t checked it is smaller) */
+    if (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE) {
+        return bmcf->limit_size - ngx_http_bubble_cache_size(bmcf);
+    }
+
+    return sh->budget;
+}
+
+
+ngx_http_bubble_slot_t *
+ngx_http_bubble_zone_slot(void)
+{
+    return ngx_http_bubble_slot;
+}
+
+
 ngx_atomic_t *
 ngx_http_bubble_zone_queued(void)
 {
     return ngx_http_bubble_slot ? &ngx_http_bubble_slot->queued : NULL;
+}
+
+
+ngx_http_bubble_main_conf_t *
+ngx_http_bubble_zone_conf(void)
+{
+    return ngx_http_bubble_conf;
 }
 
 
@@ -373,15 +553,39 @@ ngx_http_bubble_sample(ngx_http_bubble_shctx_t *sh, ngx_log_t *log)
 }
 
 
+ngx_int_t
+ngx_http_bubble_zone_prepare(ngx_http_bubble_shctx_t *sh, ngx_log_t *log)
+{
+    ngx_msec_int_t  age;
+
+    if (ngx_http_bubble_slot == NULL) {
+        (void) ngx_http_bubble_zone_sweep(sh, log);
+        ngx_http_bubble_slot = ngx_http_bubble_claim(sh, log);
+    }
+
+    if (ngx_http_bubble_slot == NULL) {
+        return NGX_DECLINED;
+    }
+
+    age = (ngx_msec_int_t) (ngx_current_msec - sh->sampled);
+
+    if (sh->sampled == 0 || age > NGX_HTTP_BUBBLE_STALE) {
+        ngx_http_bubble_sample(sh, log);
+    }
+
+    return NGX_OK;
+}
+
+
 /*
- * Adds bytes to the slot, then checks the total: of two admissions at
+ * Adds bytes to the counter, then checks the total: of two admissions at
  * once, the later adder sees both, so admitted renders never exceed the
  * budget together.  A refusal takes the bytes back.
  */
 
-static ngx_int_t
-ngx_http_bubble_reserve(ngx_http_bubble_shctx_t *sh,
-    ngx_http_bubble_slot_t *slot, size_t bytes, ngx_uint_t *refused)
+ngx_int_t
+ngx_http_bubble_zone_reserve(ngx_http_bubble_shctx_t *sh,
+    ngx_atomic_t *counter, size_t bytes, size_t keep, ngx_uint_t *refused)
 {
     size_t                        reserved, others, newer, projected;
     size_t                        budget, ceiling;
@@ -390,7 +594,7 @@ ngx_http_bubble_reserve(ngx_http_bubble_shctx_t *sh,
 
     bmcf = ngx_http_bubble_conf;
 
-    (void) ngx_atomic_fetch_add(&slot->reserved, bytes);
+    (void) ngx_atomic_fetch_add(counter, bytes);
 
     reserved = ngx_http_bubble_zone_reserved(sh, NULL);
 
@@ -398,7 +602,7 @@ ngx_http_bubble_reserve(ngx_http_bubble_shctx_t *sh,
 
         ngx_http_bubble_limits(bmcf, sh->limit, &budget, &ceiling);
 
-        if (reserved > budget) {
+        if (reserved + keep > budget) {
             *refused = 1;
             goto refuse;
         }
@@ -409,7 +613,7 @@ ngx_http_bubble_reserve(ngx_http_bubble_shctx_t *sh,
         projected = ngx_max(sh->working_set + newer, sh->base + others)
                     + bytes;
 
-        if (projected > ceiling) {
+        if (projected + keep > ceiling) {
             *refused = 2;
             goto refuse;
         }
@@ -429,21 +633,26 @@ ngx_http_bubble_reserve(ngx_http_bubble_shctx_t *sh,
 
 refuse:
 
-    (void) ngx_atomic_fetch_add(&slot->reserved,
-                                -(ngx_atomic_int_t) bytes);
+    (void) ngx_atomic_fetch_add(counter, -(ngx_atomic_int_t) bytes);
 
     return NGX_DECLINED;
 }
 
 
-static ngx_http_bubble_slot_t *
-ngx_http_bubble_claim(ngx_http_bubble_shctx_t *sh)
-{
-    ngx_uint_t               i;
-    ngx_http_bubble_slot_t  *slot;
+/*
+ * A free slot for this process, or NULL: then the pid is remembered in
+ * sh->slotless (readiness reports it) and the worker says so once.
+ */
 
-    for (i = 0; i < NGX_HTTP_BUBBLE_SLOTS; i++) {
-        slot = &sh->slots[i];
+static ngx_http_bubble_slot_t *
+ngx_http_bubble_claim(ngx_http_bubble_shctx_t *sh, ngx_log_t *log)
+{
+    ngx_uint_t                i;
+    ngx_http_bubble_slot_t   *slot;
+    ngx_http_bubble_slots_t  *ss;
+
+    ngx_http_bubble_for_each_slot(sh, ss, i) {
+        slot = &ss->slot[i];
 
         if (slot->pid == 0
             && ngx_atomic_cmp_set(&slot->pid, 0, (ngx_atomic_uint_t) ngx_pid))
@@ -451,11 +660,105 @@ ngx_http_bubble_claim(ngx_http_bubble_shctx_t *sh)
             slot->reserved = 0;
             slot->renders = 0;
             slot->queued = 0;
+            slot->admitted = 0;
+            ngx_http_bubble_slot_zero_classes(slot);
+
+            ngx_http_bubble_slotless(sh, 0);
+
+            if (ngx_http_bubble_no_slot_logged) {
+                ngx_log_error(NGX_LOG_NOTICE, log, 0,
+                              "bubble: process %P got a zone slot, and "
+                              "renders again", ngx_pid);
+                ngx_http_bubble_no_slot_logged = 0;
+            }
+
             return slot;
         }
     }
 
+    ngx_http_bubble_slotless(sh, 1);
+
+    if (!ngx_http_bubble_no_slot_logged) {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "bubble: no free slot among the %uA of the zone for "
+                      "process %P: it reports not ready and refuses "
+                      "renders until one is free", sh->nslots, ngx_pid);
+        ngx_http_bubble_no_slot_logged = 1;
+    }
+
     return NULL;
+}
+
+
+/* words of shared memory: one store each, not memset() */
+
+static void
+ngx_http_bubble_slot_zero_classes(ngx_http_bubble_slot_t *slot)
+{
+    ngx_uint_t  c;
+
+    for (c = 0; c < NGX_HTTP_BUBBLE_CLASSES; c++) {
+        slot->class_bytes[c] = 0;
+    }
+}
+
+
+/* this process's pid in sh->slotless (ADD), or out of it */
+
+static void
+ngx_http_bubble_slotless(ngx_http_bubble_shctx_t *sh, ngx_uint_t add)
+{
+    ngx_uint_t  i;
+
+    for (i = 0; i < NGX_HTTP_BUBBLE_SLOTLESS; i++) {
+        if (sh->slotless[i] == (ngx_atomic_uint_t) ngx_pid) {
+            if (!add) {
+                sh->slotless[i] = 0;
+            }
+
+            return;
+        }
+    }
+
+    if (!add) {
+        return;
+    }
+
+    for (i = 0; i < NGX_HTTP_BUBBLE_SLOTLESS; i++) {
+        if (ngx_atomic_cmp_set(&sh->slotless[i], 0,
+                               (ngx_atomic_uint_t) ngx_pid))
+        {
+            return;
+        }
+    }
+}
+
+
+ngx_uint_t
+ngx_http_bubble_zone_slotless(ngx_http_bubble_shctx_t *sh)
+{
+    ngx_uint_t         i, n;
+    ngx_atomic_uint_t  pid;
+
+    n = 0;
+
+    for (i = 0; i < NGX_HTTP_BUBBLE_SLOTLESS; i++) {
+        pid = sh->slotless[i];
+
+        if (pid && ngx_http_bubble_zone_alive((ngx_pid_t) pid)) {
+            n++;
+        }
+    }
+
+    return n;
+}
+
+
+ngx_uint_t
+ngx_http_bubble_zone_alive(ngx_pid_t pid)
+{
+    /* EPERM: alive, though not ours */
+    return (pid == ngx_pid || kill(pid, 0) == 0 || ngx_errno != NGX_ESRCH);
 }
 
 
@@ -463,21 +766,23 @@ ngx_http_bubble_claim(ngx_http_bubble_shctx_t *sh)
  * Gives back the reservations of dead processes (a worker killed by
  * SIGKILL, a segfault, the OOM killer).  A slot is taken over by marking
  * its pid, so two sweepers never both subtract; a sweeper dying half-way
- * leaves its own pid in the mark, and is swept in turn.
+ * leaves its own pid in the mark, and is swept in turn.  Dead processes
+ * are forgotten from sh->slotless too.
  */
 
-static ngx_uint_t
-ngx_http_bubble_sweep(ngx_http_bubble_shctx_t *sh, ngx_log_t *log)
+ngx_uint_t
+ngx_http_bubble_zone_sweep(ngx_http_bubble_shctx_t *sh, ngx_log_t *log)
 {
-    ngx_pid_t                owner;
-    ngx_uint_t               i, n, renders;
-    ngx_atomic_uint_t        pid, bytes;
-    ngx_http_bubble_slot_t  *slot;
+    ngx_pid_t                 owner;
+    ngx_uint_t                i, n, renders;
+    ngx_atomic_uint_t         pid, bytes;
+    ngx_http_bubble_slot_t   *slot;
+    ngx_http_bubble_slots_t  *ss;
 
     n = 0;
 
-    for (i = 0; i < NGX_HTTP_BUBBLE_SLOTS; i++) {
-        slot = &sh->slots[i];
+    ngx_http_bubble_for_each_slot(sh, ss, i) {
+        slot = &ss->slot[i];
         pid = slot->pid;
 
         if (pid == 0) {
@@ -486,9 +791,7 @@ ngx_http_bubble_sweep(ngx_http_bubble_shctx_t *sh, ngx_log_t *log)
 
         owner = (ngx_pid_t) (pid & ~NGX_HTTP_BUBBLE_RECLAIM);
 
-        /* EPERM: alive, though not ours */
-        if (owner == ngx_pid || kill(owner, 0) == 0 || ngx_errno != NGX_ESRCH)
-        {
+        if (ngx_http_bubble_zone_alive(owner)) {
             continue;
         }
 
@@ -505,6 +808,8 @@ ngx_http_bubble_sweep(ngx_http_bubble_shctx_t *sh, ngx_log_t *log)
         slot->reserved = 0;
         slot->renders = 0;
         slot->queued = 0;
+        slot->admitted = 0;
+        ngx_http_bubble_slot_zero_classes(slot);
 
         ngx_memory_barrier();
 
@@ -523,361 +828,28 @@ ngx_http_bubble_sweep(ngx_http_bubble_shctx_t *sh, ngx_log_t *log)
         n++;
     }
 
+    for (i = 0; i < NGX_HTTP_BUBBLE_SLOTLESS; i++) {
+        pid = sh->slotless[i];
+
+        if (pid && !ngx_http_bubble_zone_alive((ngx_pid_t) pid)) {
+            (void) ngx_atomic_cmp_set(&sh->slotless[i], pid, 0);
+        }
+    }
+
     return n;
 }
 
 
-ngx_int_t
-ngx_http_bubble_admit(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+void
+ngx_http_bubble_zone_hold(void)
 {
-    ngx_int_t                       rc;
-    ngx_uint_t                      refused;
-    bubble_estimate_t               est;
-    ngx_pool_cleanup_t             *cln;
-    ngx_http_bubble_shctx_t        *sh;
-    ngx_http_bubble_main_conf_t    *bmcf;
-    ngx_http_bubble_reservation_t  *res;
-
-    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bubble_module);
-
-    if (ngx_http_bubble_conf == NULL) {
-        /* a process that did not run init_process */
-        return NGX_OK;
-    }
-
-    sh = ngx_http_bubble_zone_shctx(bmcf);
-
-    if (sh == NULL && !bmcf->malloc_tuning) {
-        return NGX_OK;
-    }
-
-    /* first, so that nothing after the reservation can fail */
-    cln = ngx_pool_cleanup_add(r->pool,
-                               sizeof(ngx_http_bubble_reservation_t));
-    if (cln == NULL) {
-        return NGX_ERROR;
-    }
-
-    res = cln->data;
-    ngx_memzero(res, sizeof(ngx_http_bubble_reservation_t));
-
-    /* no zone, or no slot with "off": only the trim once the worker idles */
-    if (sh == NULL) {
-        goto counted;
-    }
-
-    rc = ngx_http_bubble_admit_slot(r, ctx, sh);
-
-    if (rc == NGX_DONE) {
-        goto counted;
-    }
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    rc = ngx_http_bubble_admit_reserve(r, ctx, sh, &est, &refused);
-
-    if (rc == NGX_DECLINED) {
-        ngx_http_bubble_admit_refuse(r, ctx, sh, &est, refused);
-        return NGX_DECLINED;
-    }
-
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
-    res->slot = ngx_http_bubble_slot;
-    res->bytes = est.total;
-    res->retained = est.retained;
-    res->output = est.output;
-
-    ctx->reserved = est.total;
-
-    (void) ngx_atomic_fetch_add(&res->slot->renders, 1);
-    (void) ngx_atomic_fetch_add(&sh->renders, 1);
-
-    ngx_log_debug3(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
-                   "bubble reserved %uz bytes (%uz after), scale %.1f",
-                   est.total, est.retained, ctx->chart->scale);
-
-counted:
-
     ngx_http_bubble_busy++;
-
-    cln->handler = ngx_http_bubble_release;
-    ctx->reservation = res;
-
-    return NGX_OK;
 }
 
-
-/*
- * This worker's slot in the zone, claimed again if it had none: NGX_OK;
- * NGX_DONE when there is none but nothing is refused ("off"); else
- * NGX_DECLINED with the 503 in ctx->err.
- */
-
-static ngx_int_t
-ngx_http_bubble_admit_slot(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
-    ngx_http_bubble_shctx_t *sh)
-{
-    ngx_msec_int_t                age;
-    ngx_http_bubble_main_conf_t  *bmcf;
-
-    if (ngx_http_bubble_slot == NULL) {
-        (void) ngx_http_bubble_sweep(sh, r->connection->log);
-        ngx_http_bubble_slot = ngx_http_bubble_claim(sh);
-    }
-
-    if (ngx_http_bubble_slot == NULL) {
-
-        bmcf = ngx_http_get_module_main_conf(r, ngx_http_bubble_module);
-
-        if (bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_OFF) {
-            return NGX_DONE;
-        }
-
-        ngx_log_error(NGX_LOG_ALERT, r->connection->log, 0,
-                      "bubble: no free slot in the zone for process %P "
-                      "(%d processes hold one)", ngx_pid,
-                      NGX_HTTP_BUBBLE_SLOTS);
-
-        (void) ngx_atomic_fetch_add(&sh->refused_slot, 1);
-
-        bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                         "overloaded", "", "memory accounting is "
-                         "unavailable in this worker, retry shortly");
-        ctx->reject_reason = NGX_HTTP_BUBBLE_REASON_MEMORY;
-
-        return NGX_DECLINED;
-    }
-
-    age = (ngx_msec_int_t) (ngx_current_msec - sh->sampled);
-
-    if (sh->sampled == 0 || age > NGX_HTTP_BUBBLE_STALE) {
-        ngx_http_bubble_sample(sh, r->connection->log);
-    }
-
-    return NGX_OK;
-}
-
-
-/*
- * The chart's estimated peak reserved in this worker's slot: NGX_OK, with
- * EST; NGX_DECLINED when it does not fit, REFUSED saying which limit
- * (1: the budget, else the ceiling).  A dead worker's reservations are
- * swept first; with bubble_degrade a scale-2 PNG may fit at scale 1.
- */
-
-static ngx_int_t
-ngx_http_bubble_admit_reserve(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
-    bubble_estimate_t *est, ngx_uint_t *refused)
-{
-    double                       scale;
-    bubble_chart_t              *chart;
-    ngx_http_bubble_loc_conf_t  *blcf;
-
-    chart = ctx->chart;
-
-    bubble_estimate(chart, est);
-
-    *refused = 0;
-
-    if (ngx_http_bubble_reserve(sh, ngx_http_bubble_slot, est->total, refused)
-        == NGX_OK)
-    {
-        return NGX_OK;
-    }
-
-    /* a dead worker's reservations may be what is in the way */
-
-    if (ngx_http_bubble_sweep(sh, r->connection->log)
-        && ngx_http_bubble_reserve(sh, ngx_http_bubble_slot, est->total,
-                                   refused)
-           == NGX_OK)
-    {
-        return NGX_OK;
-    }
-
-    /* bubble_degrade: the same chart with a quarter of the pixels */
-
-    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
-
-    if (!blcf->degrade || chart->format != BUBBLE_FORMAT_PNG
-        || chart->scale <= 1)
-    {
-        return NGX_DECLINED;
-    }
-
-    scale = chart->scale;
-    chart->scale = 1;
-
-    bubble_estimate(chart, est);
-
-    if (ngx_http_bubble_reserve(sh, ngx_http_bubble_slot, est->total, refused)
-        == NGX_OK)
-    {
-        if (ngx_http_bubble_degraded(r, ctx) != NGX_OK) {
-            (void) ngx_atomic_fetch_add(&ngx_http_bubble_slot->reserved,
-                                        -(ngx_atomic_int_t) est->total);
-            return NGX_ERROR;
-        }
-
-        (void) ngx_atomic_fetch_add(&sh->degraded, 1);
-        return NGX_OK;
-    }
-
-    chart->scale = scale;
-    bubble_estimate(chart, est);
-
-    return NGX_DECLINED;
-}
-
-
-/* the 503 of a chart that does not fit, with the figures that say why */
-
-static void
-ngx_http_bubble_admit_refuse(ngx_http_request_t *r,
-    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
-    bubble_estimate_t *est, ngx_uint_t refused)
-{
-    ngx_http_bubble_main_conf_t  *bmcf;
-
-    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bubble_module);
-
-    if (refused == 1) {
-        (void) ngx_atomic_fetch_add(&sh->refused_budget, 1);
-
-        bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                         "overloaded", "", "this chart needs an estimated "
-                         "%.1f MiB and renders hold %.1f MiB of the "
-                         "%.1f MiB budget (bubble_memory_limit), retry "
-                         "later", NGX_HTTP_BUBBLE_MiB(est->total),
-                         NGX_HTTP_BUBBLE_MiB(
-                             ngx_http_bubble_zone_reserved(sh, NULL)),
-                         NGX_HTTP_BUBBLE_MiB(
-                             bmcf->limit_mode == NGX_HTTP_BUBBLE_LIMIT_SIZE
-                             ? bmcf->limit_size : sh->budget));
-
-        ctx->reject_reason = NGX_HTTP_BUBBLE_REASON_MEMORY;
-        return;
-    }
-
-    (void) ngx_atomic_fetch_add(&sh->refused_memory, 1);
-
-    bubble_error_set(&ctx->err, NGX_HTTP_SERVICE_UNAVAILABLE,
-                     "overloaded", "", "this chart needs an estimated "
-                     "%.1f MiB and the memory in use (%.1f MiB working "
-                     "set, %.1f MiB reserved) leaves less under the "
-                     "%.1f MiB ceiling, retry later",
-                     NGX_HTTP_BUBBLE_MiB(est->total),
-                     NGX_HTTP_BUBBLE_MiB(sh->working_set),
-                     NGX_HTTP_BUBBLE_MiB(
-                         ngx_http_bubble_zone_reserved(sh, NULL)),
-                     NGX_HTTP_BUBBLE_MiB(sh->ceiling));
-
-    ctx->reject_reason = NGX_HTTP_BUBBLE_REASON_WORKING_SET;
-}
-
-
-/*
- * The chart will be rendered at scale 1: say so, and keep it out of
- * caches, since the URL (and the ETag computed for it) names the full
- * chart.
- */
-
-static ngx_int_t
-ngx_http_bubble_degraded(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
-{
-    static ngx_str_t  key = ngx_string("X-Bubble-Degraded");
-    static ngx_str_t  value = ngx_string("scale=1");
-
-    if (ngx_http_bubble_add_header(r, &key, &value) == NULL
-        || ngx_http_bubble_no_store(r) != NGX_OK)
-    {
-        return NGX_ERROR;
-    }
-
-    ngx_http_bubble_clear_etag(r);
-
-    ctx->degraded = 1;
-
-    return NGX_OK;
-}
-
-
-/*
- * Back on the event loop after the render: the pixels and the display
- * list are gone, the output and the model stay until the request ends.
- */
 
 void
-ngx_http_bubble_rendered(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx)
+ngx_http_bubble_zone_unhold(void)
 {
-    size_t                          keep;
-    ngx_http_bubble_reservation_t  *res;
-
-    res = ctx->reservation;
-
-    if (res == NULL) {
-        return;
-    }
-
-    ngx_http_bubble_dirty = 1;
-
-    if (res->slot == NULL || res->slot != ngx_http_bubble_slot) {
-        return;
-    }
-
-    keep = res->retained;
-
-    if (ctx->render_rc == 0) {
-        keep += ctx->out.len;
-
-        if (ctx->out.len > res->output && !ngx_http_bubble_output_warned) {
-            ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                          "bubble: an output of %uz bytes is larger than "
-                          "the memory estimate allows for (%uz), the "
-                          "reservation may have been low", ctx->out.len,
-                          res->output);
-            ngx_http_bubble_output_warned = 1;
-        }
-    }
-
-    if (keep < res->bytes) {
-        (void) ngx_atomic_fetch_add(&res->slot->reserved,
-                                    -(ngx_atomic_int_t) (res->bytes - keep));
-        res->bytes = keep;
-    }
-}
-
-
-/* the pool cleanup: runs however the request ends */
-
-static void
-ngx_http_bubble_release(void *data)
-{
-    ngx_http_bubble_reservation_t  *res = data;
-
-    ngx_http_bubble_slot_t  *slot;
-
-    slot = res->slot;
-
-    /* not if the process is exiting and gave its slot back */
-
-    if (slot != NULL && slot == ngx_http_bubble_slot) {
-
-        if (res->bytes) {
-            (void) ngx_atomic_fetch_add(&slot->reserved,
-                                        -(ngx_atomic_int_t) res->bytes);
-            res->bytes = 0;
-        }
-
-        (void) ngx_atomic_fetch_add(&slot->renders, -1);
-    }
-
     /* the last render out: trim once the request's pools are freed */
 
     if (--ngx_http_bubble_busy == 0
@@ -886,6 +858,8 @@ ngx_http_bubble_release(void *data)
     {
         ngx_post_event(&ngx_http_bubble_trim, &ngx_posted_events);
     }
+
+    ngx_http_bubble_dirty = 1;
 }
 
 
@@ -911,8 +885,22 @@ ngx_http_bubble_zone_init_process(ngx_cycle_t *cycle)
     ngx_http_bubble_trim.handler = ngx_http_bubble_trim_handler;
     ngx_http_bubble_trim.log = cycle->log;
 
+    ngx_http_bubble_tick.handler = ngx_http_bubble_tick_handler;
+    ngx_http_bubble_tick.log = cycle->log;
+    ngx_http_bubble_tick.cancelable = 1;
+
+    /* entries a killed predecessor was sending: given back now */
+    ngx_http_bubble_cache_sweep(bmcf, cycle->log);
+
     sh = ngx_http_bubble_zone_shctx(bmcf);
+
     if (sh == NULL) {
+        /* the tick only sweeps the cache's entries of dead workers */
+        if (bmcf->cache_zone) {
+            ngx_add_timer(&ngx_http_bubble_tick,
+                          NGX_HTTP_BUBBLE_TICK * NGX_HTTP_BUBBLE_SWEEP_TICKS);
+        }
+
         return NGX_OK;
     }
 
@@ -923,16 +911,9 @@ ngx_http_bubble_zone_init_process(ngx_cycle_t *cycle)
     }
 
     /* a predecessor killed holding reservations gives them back now */
-    (void) ngx_http_bubble_sweep(sh, cycle->log);
+    (void) ngx_http_bubble_zone_sweep(sh, cycle->log);
 
-    ngx_http_bubble_slot = ngx_http_bubble_claim(sh);
-
-    if (ngx_http_bubble_slot == NULL) {
-        ngx_log_error(NGX_LOG_ALERT, cycle->log, 0,
-                      "bubble: no free slot in the zone for process %P "
-                      "(%d processes hold one)", ngx_pid,
-                      NGX_HTTP_BUBBLE_SLOTS);
-    }
+    ngx_http_bubble_slot = ngx_http_bubble_claim(sh, cycle->log);
 
     /*
      * One small render now: cairo's, pango's and zlib's first-use
@@ -949,18 +930,16 @@ ngx_http_bubble_zone_init_process(ngx_cycle_t *cycle)
         ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
                       "bubble: memory limit %uA bytes (cgroup v%uA%s%s), "
                       "budget %uz, ceiling %uz, working set %uA, "
-                      "zone %uz",
+                      "zone %uz, %uA process slots, queue %ui",
                       sh->limit, sh->version,
                       ngx_http_bubble_cgroup.version ? " " : "",
                       ngx_http_bubble_cgroup.dir,
                       budget, ceiling, sh->working_set,
-                      bmcf->shm_zone->shm.size);
+                      bmcf->shm_zone->shm.size, sh->nslots,
+                      sh->queue->capacity);
     }
 
-    ngx_http_bubble_tick.handler = ngx_http_bubble_tick_handler;
-    ngx_http_bubble_tick.log = cycle->log;
     ngx_http_bubble_tick.data = sh;
-    ngx_http_bubble_tick.cancelable = 1;
 
     ngx_add_timer(&ngx_http_bubble_tick, NGX_HTTP_BUBBLE_TICK);
 
@@ -971,7 +950,14 @@ ngx_http_bubble_zone_init_process(ngx_cycle_t *cycle)
 void
 ngx_http_bubble_zone_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_http_bubble_slot_t  *slot;
+    ngx_http_bubble_slot_t   *slot;
+    ngx_http_bubble_shctx_t  *sh;
+
+    sh = ngx_http_bubble_zone_shctx(ngx_http_bubble_conf);
+
+    if (sh) {
+        ngx_http_bubble_slotless(sh, 0);
+    }
 
     slot = ngx_http_bubble_slot;
 
@@ -991,6 +977,7 @@ ngx_http_bubble_zone_exit_process(ngx_cycle_t *cycle)
     slot->reserved = 0;
     slot->renders = 0;
     slot->queued = 0;
+    ngx_http_bubble_slot_zero_classes(slot);
 
     ngx_memory_barrier();
 
@@ -998,13 +985,28 @@ ngx_http_bubble_zone_exit_process(ngx_cycle_t *cycle)
 }
 
 
-/* every 100 ms: a fresh sample; every second: sweep, and trim if idle */
+/*
+ * Every 100 ms: a fresh sample; every second: sweep (slots, and the
+ * cache's entries of dead workers), claim a slot if this worker has
+ * none, and trim if renders happened.
+ */
 
 static void
 ngx_http_bubble_tick_handler(ngx_event_t *ev)
 {
     ngx_msec_int_t            age;
     ngx_http_bubble_shctx_t  *sh = ev->data;
+
+    if (sh == NULL) {
+        ngx_http_bubble_cache_sweep(ngx_http_bubble_conf, ev->log);
+
+        if (!ngx_exiting) {
+            ngx_add_timer(ev,
+                          NGX_HTTP_BUBBLE_TICK * NGX_HTTP_BUBBLE_SWEEP_TICKS);
+        }
+
+        return;
+    }
 
     age = (ngx_msec_int_t) (ngx_current_msec - sh->sampled);
 
@@ -1014,10 +1016,11 @@ ngx_http_bubble_tick_handler(ngx_event_t *ev)
 
     if (++ngx_http_bubble_ticks % NGX_HTTP_BUBBLE_SWEEP_TICKS == 0) {
 
-        (void) ngx_http_bubble_sweep(sh, ev->log);
+        (void) ngx_http_bubble_zone_sweep(sh, ev->log);
+        ngx_http_bubble_cache_sweep(ngx_http_bubble_conf, ev->log);
 
         if (ngx_http_bubble_slot == NULL) {
-            ngx_http_bubble_slot = ngx_http_bubble_claim(sh);
+            ngx_http_bubble_slot = ngx_http_bubble_claim(sh, ev->log);
         }
 
         if (ngx_http_bubble_dirty && ngx_http_bubble_conf->malloc_tuning

@@ -400,6 +400,8 @@ $ngx->stop;
         http_conf => qq{
             bubble_zone bubble:1m;
             bubble_cache_zone pinned:512k max_entry=128k;
+            # zlib: W1 is 94 KB (141 KB with the fast encoder), under max_entry
+            bubble_png_compression small;
             server {
                 listen 127.0.0.1:$port2 sndbuf=4096;
                 location /chart { bubble; bubble_cache_header on; }
