@@ -10,7 +10,9 @@
 # why this and not an nginx.org release built from source.
 #
 # Every build step is docker/build-module.sh, which CI runs natively
-# (`make deploy-check`, part of `make test`).
+# (`make deploy-check`, part of `make test`); `make image-test` builds this
+# file with buildah for DEBIAN_RELEASE=bookworm and trixie and runs the
+# images with podman (tests/image/, docs/deploy.md section 6).
 
 ARG DEBIAN_RELEASE=bookworm
 
@@ -27,11 +29,14 @@ RUN docker/build-module.sh --out /out
 
 FROM debian:${DEBIAN_RELEASE}-slim
 
-# the module, the nginx version it was built for, its library packages
-COPY --from=build /out /opt/bubble
+# the nginx package version the module was built for and its libraries'
+# packages first: a layer that a new module alone does not redo
+COPY --from=build /out/nginx-deb-version /out/runtime-debs /opt/bubble/
 COPY docker/install-runtime.sh /usr/local/sbin/install-runtime.sh
 RUN /usr/local/sbin/install-runtime.sh /opt/bubble \
     && rm -rf /var/lib/apt/lists/*
+COPY --from=build /out/nginx-version /opt/bubble/
+COPY --from=build /out/ngx_http_bubble_module.so /usr/lib/nginx/modules/
 
 COPY docker/nginx.conf /etc/bubble/nginx.conf
 # fail the build if nginx refuses the config; drop what -t created in /tmp

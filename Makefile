@@ -8,9 +8,10 @@
 #                unit tests, t/ through Debian's nginx, no circles between
 #                the module's files (tools/depcheck.py)
 #   make test    everything CI runs (root; installs what is missing; about
-#                30 minutes): check, then the OOM flood, the browser,
+#                40 minutes): check, then the OOM flood, the browser,
 #                deploy checks, fuzz regressions, sanitizers, a short soak,
-#                the estimate's calibration, and the nginx matrix
+#                the estimate's calibration, R CMD check, the overload
+#                flood, the nginx matrix and the container images
 #   make deps    install everything make test needs
 #
 # The module is built in $(BUILD)/nginx, a copy of the nginx-dev source tree
@@ -258,12 +259,14 @@ depcheck: build
 	python3 tools/depcheck.py $(BUILD)/nginx/objs/addon/ngx_bubble_module \
 	    $(BUILD)/nginx/objs/addon/core
 
-# Everything CI runs (.ci/run), about 30 minutes on 2 cores on a machine
-# whose nginx matrix is cached: check (~4), the OOM flood and the soak
-# (1 and 2), the sanitizer build and the estimate's calibration (2 or 3
-# each), the nginx matrix (~12).
+# Everything CI runs (.ci/run), about 40 minutes on 2 cores on a machine
+# whose nginx matrix and base images are cached: check (~3), the OOM
+# flood, overload and the soak (1.5, 1.5 and 2), the sanitizer build and
+# the estimate's calibration (2 or 3 each), R CMD check (1), the nginx
+# matrix (~18), the images (~3; ~7 without their cache).
 test: deps check oom browser deploy-check fuzz-regress \
-      sanitize-short soak-short calibrate r-check overload test-matrix
+      sanitize-short soak-short calibrate r-check overload test-matrix \
+      image-test
 
 clean:
 	rm -rf $(BUILD)

@@ -6,7 +6,11 @@ calls is in the repository, executable and run by CI's native test
 (test_native.py), every RUN passes shellcheck as the /bin/sh script
 Docker hands it, and the runtime stage is non-root with a HEALTHCHECK on
 a location of its nginx.conf and EXPOSEs exactly the ports nginx listens
-on.  The shell scripts themselves go through shellcheck too.  The build
+on; it installs its packages before it copies the module (a new module
+does not redo the apt-get layer) and copies it where nginx.conf loads it.
+docker/official.Dockerfile (the official nginx image's recipe) builds the
+module in compat mode for the image's own nginx and adds only the
+libraries and fonts, non-root.  The shell scripts themselves go through shellcheck too.  The build
 dependencies (build-module.sh's Debian and Alpine lists, and the build
 stages docs/deploy.md shows) install the -dev package of every library
 `config` probes, and nothing installs librsvg, which the module does not
@@ -129,6 +133,10 @@ def check(rel, runtime_checks):
             shellcheck_run(rel, lineno, rest)
             for script in re.findall(r"(?:^|[\s;&|])(/?[\w./-]+\.sh)\b", rest):
                 src = copies_into.get(script, script.lstrip("/"))
+                for dest, s in copies_into.items():
+                    # a script inside a copied directory (COPY docker /src/docker)
+                    if script.startswith(dest.rstrip("/") + "/"):
+                        src = s.rstrip("/") + script[len(dest.rstrip("/")):]
                 full = os.path.join(dl.ROOT, src)
                 if t.ok(os.path.isfile(full), "%s:%d RUN %s is %s in the "
                         "repository" % (rel, lineno, script, src)):
@@ -207,8 +215,20 @@ def check_build_deps():
         t.ok(not any("rsvg" in p for p in pkgs), "docs/deploy.md install "
              "of %s ... names no librsvg" % " ".join(pkgs[:3]),
              " ".join(pkgs))
+    with open(os.path.join(dl.ROOT, "docker", "official.Dockerfile")) as fh:
+        found = installs(fh.read())
+    t.ok(found, "docker/official.Dockerfile installs packages")
+    for pkgs in found:
+        if "build-essential" in pkgs:
+            missing = [p for _, p, _ in probed if p not in pkgs]
+            t.ok(not missing, "docker/official.Dockerfile's build stage "
+                 "installs the -dev package of every library config probes",
+                 "missing: %s" % missing)
+            t.ok("nginx" not in pkgs and "nginx-dev" not in pkgs,
+                 "docker/official.Dockerfile installs no Debian nginx over "
+                 "the image's own")
     for rel in ("Dockerfile", "conf/ingress-nginx/Dockerfile",
-                "docker/install-runtime.sh"):
+                "docker/official.Dockerfile", "docker/install-runtime.sh"):
         with open(os.path.join(dl.ROOT, rel)) as fh:
             body = "\n".join(l for l in fh.read().splitlines()
                              if not l.lstrip().startswith("#"))
@@ -286,6 +306,60 @@ def main():
              open(os.path.join(dl.ROOT, "docker", "install-runtime.sh")).read(),
              "nginx.conf loads the module where install-runtime.sh puts it")
 
+        # the module lands where nginx.conf's load_module reads it
+        so = [r for _, w, r in final["ins"] if w == "COPY"
+              and "ngx_http_bubble_module.so" in r and "--from=build" in r]
+        t.ok(so and so[-1].split()[-1].rstrip("/") == "/usr/lib/nginx/modules",
+             "the runtime stage copies the module to /usr/lib/nginx/modules/, "
+             "where nginx.conf loads it (%s)" % (so[-1] if so else None))
+        # the layer of apt-get comes before the module: a new module alone
+        # does not redo it
+        words = [(w, r) for _, w, r in final["ins"]]
+        i_run = [i for i, (w, r) in enumerate(words)
+                 if w == "RUN" and "install-runtime.sh" in r]
+        i_so = [i for i, (w, r) in enumerate(words)
+                if w == "COPY" and "ngx_http_bubble_module.so" in r]
+        t.ok(i_run and i_so and i_run[0] < i_so[0],
+             "install-runtime.sh runs before the module is copied (layer "
+             "cache: a new module does not reinstall packages)")
+
+    # -- the official nginx image's recipe (docs/deploy.md, section 3) -------
+    res = check("docker/official.Dockerfile", True)
+    if res:
+        stages, copies = res
+        build, final = stages[0], stages[-1]
+        t.ok(build["image"] == final["image"] == "${NGINX_IMAGE}",
+             "official: both stages are the nginx image (%s, %s)"
+             % (build["image"], final["image"]))
+        runs = run_cmds(build)
+        t.ok(re.search(r"build-module\.sh\s+--mode\s+compat\s+--src\s+\S+"
+                       r"\s+--nginx\s+.+?\s+--out\s+/out", runs),
+             "official: the module is built in compat mode for the image's "
+             "own nginx (its nginx -V, its nginx -t)")
+        t.ok("NGINX_SOURCE_URL" in runs and "nginx.org/download" in runs,
+             "official: the source is nginx.org's tarball of that version, "
+             "or NGINX_SOURCE_URL")
+        t.ok("install-runtime.sh --libs-only" in run_cmds(final),
+             "official: the runtime stage adds only the libraries and fonts "
+             "(install-runtime.sh --libs-only), not Debian's nginx")
+        t.ok(any(w == "COPY" and r.endswith(" /etc/nginx/nginx.conf")
+                 and "docker/nginx.conf" in r for _, w, r in final["ins"]),
+             "official: docker/nginx.conf becomes /etc/nginx/nginx.conf")
+        t.ok(any(w == "COPY" and "ngx_http_bubble_module.so" in r
+                 and r.split()[-1] == "/etc/nginx/modules/"
+                 for _, w, r in final["ins"]),
+             "official: the module goes to /etc/nginx/modules/ (the image's "
+             "link to /usr/lib/nginx/modules, where nginx.conf loads it)")
+        t.ok("nginx -t" in run_cmds(final),
+             "official: the build fails when nginx refuses the config")
+        user = last(final, "USER")
+        t.ok(user and user.split(":")[0].isdigit()
+             and user.split(":")[0] != "0",
+             "official: USER %s, numeric and not root" % user)
+        hc = last(final, "HEALTHCHECK") or ""
+        t.ok("http://127.0.0.1:8080/healthz" in hc,
+             "official: HEALTHCHECK curl /healthz")
+
     # -- the ingress-nginx init image ----------------------------------------
     res = check("conf/ingress-nginx/Dockerfile", False)
     if res:
@@ -313,7 +387,9 @@ def main():
 
     # -- the scripts ---------------------------------------------------------
     scripts = ["docker/build-module.sh", "docker/install-runtime.sh",
-               "conf/ingress-nginx/init_module.sh"]
+               "conf/ingress-nginx/init_module.sh",
+               "tests/image/lib.sh", "tests/image/base-image.sh",
+               "tests/image/build.sh", "tests/image/run.sh"]
     r = subprocess.run(["shellcheck"] + scripts, cwd=dl.ROOT,
                        capture_output=True, text=True)
     t.ok(r.returncode == 0, "shellcheck %s" % " ".join(scripts),

@@ -1,6 +1,8 @@
 # Deployment (docs/deploy.md): the Dockerfiles and manifests checked
-# statically, and the Docker build script run natively with the image's
-# nginx.conf and the ingress-nginx snippets (tests/deploy/, ~3 minutes).
+# statically (the scale-out router and the custom-metrics HPA too), and
+# the Docker build script run natively with the image's nginx.conf and
+# the ingress-nginx snippets (tests/deploy/, ~3 minutes).  The images
+# themselves are built and run by make image-test (tests/image/).
 
 DEPLOY_PKGS = python3-yaml shellcheck patchelf fontconfig binutils
 
@@ -21,4 +23,5 @@ deploy-deps:
 deploy-check: deploy-deps build
 	python3 tests/deploy/check_dockerfiles.py
 	BUBBLE_MODULE=$(abspath $(MODULE)) python3 tests/deploy/check_manifests.py
+	python3 tests/deploy/check_scaleout.py
 	python3 tests/deploy/test_native.py
