@@ -119,8 +119,15 @@ def check_start(t, c, allow):
                 % (time.time() - c.started), st and st[2][:200]):
         il.log(c.logs()[-3000:])
         return False
-    time.sleep(0.5)     # the workers' own start-up lines
+    # the first worker's own start-up lines end with the zone's notice
+    # (after its warm-up, where fontconfig would complain): wait for it
+    deadline = time.time() + 10
     start_log = c.logs()
+    while "bubble: memory limit" not in start_log and time.time() < deadline:
+        time.sleep(0.05)
+        start_log = c.logs()
+    t.ok("bubble: memory limit" in start_log,
+         "the first worker started (its zone notice is logged)")
     for line in start_log.splitlines():
         il.log("#   | " + line)
     bad = il.start_lines_ok(start_log, allow)
