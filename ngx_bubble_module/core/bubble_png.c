@@ -27,6 +27,7 @@
 
 #include "bubble.h"
 #include "bubble_png.h"
+#include "bubble_png_pixel.h"
 
 
 #define BUBBLE_PNG_LEVEL         1          /* zlib: deflate_fast */
@@ -246,7 +247,7 @@ static void
 bubble_png_row(const uint32_t *src, int width, int opaque, u_char *dst)
 {
     int       x;
-    uint32_t  p, a;
+    uint32_t  p;
 
     x = 0;
 
@@ -289,26 +290,7 @@ bubble_png_row(const uint32_t *src, int width, int opaque, u_char *dst)
     }
 
     for ( /* void */ ; x < width; x++) {
-        p = src[x];
-        a = p >> 24;
-
-        if (a == 255) {
-            dst[0] = (u_char) (p >> 16);
-            dst[1] = (u_char) (p >> 8);
-            dst[2] = (u_char) p;
-
-        } else if (a == 0) {
-            dst[0] = 0;
-            dst[1] = 0;
-            dst[2] = 0;
-
-        } else {
-            dst[0] = (((p >> 16) & 0xff) * 255 + a / 2) / a;
-            dst[1] = (((p >> 8) & 0xff) * 255 + a / 2) / a;
-            dst[2] = ((p & 0xff) * 255 + a / 2) / a;
-        }
-
-        dst[3] = (u_char) a;
+        bubble_png_unpremultiply(src[x], dst);
         dst += 4;
     }
 }

@@ -17,43 +17,12 @@
 #include "bubble.h"
 #include "bubble_png_fast.h"
 #include "bubble_png_rows.h"
+#include "bubble_png_pixel.h"
 
 #if (defined __GNUC__ && (defined __x86_64__ || defined __i386__))
 #define BUBBLE_PNG_X86  1
 #include <immintrin.h>
 #endif
-
-
-/*
- * One pixel, straight alpha; rounds as cairo's writer does, so that a PNG
- * decodes to the pixels cairo would have written.
- */
-
-static inline void
-bubble_png_unpremultiply(uint32_t p, u_char *dst)
-{
-    uint32_t  a;
-
-    a = p >> 24;
-
-    if (a == 255) {
-        dst[0] = (u_char) (p >> 16);
-        dst[1] = (u_char) (p >> 8);
-        dst[2] = (u_char) p;
-
-    } else if (a == 0) {
-        dst[0] = 0;
-        dst[1] = 0;
-        dst[2] = 0;
-
-    } else {
-        dst[0] = (((p >> 16) & 0xff) * 255 + a / 2) / a;
-        dst[1] = (((p >> 8) & 0xff) * 255 + a / 2) / a;
-        dst[2] = ((p & 0xff) * 255 + a / 2) / a;
-    }
-
-    dst[3] = (u_char) a;
-}
 
 
 static int
