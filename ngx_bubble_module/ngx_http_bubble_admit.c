@@ -10,7 +10,8 @@
  * A render estimated past bubble_max_render_time is refused with 413.
  * Otherwise its bytes are reserved in this worker's slot of the zone
  * (ngx_http_bubble_zone.c) when they fit and no render waits; a render
- * that does not fit the budget even alone is refused with 503.  The rest
+ * that does not fit the budget even alone is refused with 413 (503 when
+ * bubble_degrade's scale 1 would fit).  The rest
  * wait in the shared queue (ngx_http_bubble_queue.c), without blocking
  * the event loop: this worker polls the queue every few ms while it has
  * waiters, takes the memory granted to them, and resumes each through the
@@ -71,6 +72,9 @@ static ngx_int_t ngx_http_bubble_admit_wait(ngx_http_request_t *r,
 static void ngx_http_bubble_admitted(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
     bubble_estimate_t *est, ngx_pool_cleanup_t *cln);
+static ngx_uint_t ngx_http_bubble_never_fits(ngx_http_request_t *r,
+    ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
+    bubble_estimate_t *est);
 static void ngx_http_bubble_admit_refuse(ngx_http_request_t *r,
     ngx_http_bubble_ctx_t *ctx, ngx_http_bubble_shctx_t *sh,
     bubble_estimate_t *est, ngx_uint_t refused);
@@ -195,7 +199,13 @@ ngx_http_bubble_admit(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
         return rc;
     }
 
-    /* what can never fit, or no queue: refused at once */
+    /* what can never fit: 413, not worth a retry */
+
+    if (ngx_http_bubble_never_fits(r, ctx, sh, &est)) {
+        return NGX_DECLINED;
+    }
+
+    /* over the budget at scale 1 too, or no queue: refused at once */
 
     if (est.total > ngx_http_bubble_zone_budget(bmcf, sh)
         || bmcf->queue == 0
@@ -445,6 +455,68 @@ ngx_http_bubble_admitted(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
 
 
 /* the 503 of a chart that does not fit, with the figures that say why */
+
+/*
+ * A chart whose estimate is over the whole budget, with nothing else
+ * held, and that bubble_degrade cannot bring under it (scale 1): 413
+ * naming what makes it large, the image or the data, since a retry
+ * would get a 503 for ever.  The budget follows the cgroup's limit: a
+ * larger limit takes such a chart again.
+ */
+
+static ngx_uint_t
+ngx_http_bubble_never_fits(ngx_http_request_t *r, ngx_http_bubble_ctx_t *ctx,
+    ngx_http_bubble_shctx_t *sh, bubble_estimate_t *est)
+{
+    size_t                        budget;
+    double                        scale;
+    bubble_chart_t               *chart;
+    bubble_estimate_t             scaled;
+    ngx_http_bubble_loc_conf_t   *blcf;
+    ngx_http_bubble_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_get_module_main_conf(r, ngx_http_bubble_module);
+    blcf = ngx_http_get_module_loc_conf(r, ngx_http_bubble_module);
+
+    budget = ngx_http_bubble_zone_budget(bmcf, sh);
+
+    if (est->total <= budget) {
+        return 0;
+    }
+
+    chart = ctx->chart;
+
+    if (blcf->degrade && chart->format == BUBBLE_FORMAT_PNG
+        && chart->scale > 1)
+    {
+        scale = chart->scale;
+        chart->scale = 1;
+        bubble_estimate(chart, &scaled);
+        chart->scale = scale;
+
+        if (scaled.total <= budget) {
+            return 0;
+        }
+    }
+
+    (void) ngx_atomic_fetch_add(&sh->refused_too_large, 1);
+
+    bubble_error_set(&ctx->err, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                     "too_large",
+                     (est->pixels + est->encoder >= est->total / 2)
+                     ? "width" : "data",
+                     "this chart needs an estimated %.1f MiB, more than "
+                     "the whole %.1f MiB budget of this server "
+                     "(bubble_memory_limit): a smaller width, height or "
+                     "scale, or fewer rows",
+                     NGX_HTTP_BUBBLE_MiB(est->total),
+                     NGX_HTTP_BUBBLE_MiB(budget));
+
+    ctx->reject_reason = NGX_HTTP_BUBBLE_REASON_LIMITS;
+
+    return 1;
+}
+
 
 static void
 ngx_http_bubble_admit_refuse(ngx_http_request_t *r,

@@ -743,10 +743,12 @@ ngx_http_bubble_status_json(u_char *p, u_char *last,
                      sh->degraded);
 
     p = ngx_slprintf(p, last, "\"refused\":{\"budget\":%uA,"
-                     "\"working_set\":%uA,\"no_slot\":%uA},"
+                     "\"working_set\":%uA,\"no_slot\":%uA,"
+                     "\"too_large\":%uA},"
                      "\"reclaimed\":{\"slots\":%uA,\"bytes\":%uA},",
                      sh->refused_budget, sh->refused_memory,
-                     sh->refused_slot, sh->reclaimed_slots,
+                     sh->refused_slot, sh->refused_too_large,
+                     sh->reclaimed_slots,
                      sh->reclaimed_bytes);
 
     p = ngx_slprintf(p, last, "\"slots\":%uA,\"slotless\":%ui,"

@@ -110,6 +110,7 @@ typedef struct {
     ngx_atomic_t              refused_budget;   /* reserved + estimate */
     ngx_atomic_t              refused_memory;   /* working set + estimate */
     ngx_atomic_t              refused_slot;     /* no free slot */
+    ngx_atomic_t              refused_too_large;  /* over the budget alone */
     ngx_atomic_t              degraded;         /* scale lowered to fit */
     ngx_atomic_t              reclaimed_slots;  /* of dead processes */
     ngx_atomic_t              reclaimed_bytes;

@@ -130,11 +130,13 @@ conf_fails('bubble_degrade maybe', qr/bubble_degrade/,
        'status: a cgroup sample') or diag(json_encode($st));
 
     my $big = $ngx->post_chart('/chart.png', w2_at(4096, 4096));
-    my $j = json_error_ok($big, 503, 'overloaded', '4096x4096 over 8m');
-    like($big->{headers}{'retry-after'} // '', qr/^\d+$/,
-         '503 carries Retry-After');
-    is($big->{headers}{'cache-control'}, 'no-store', '503 is not cached');
-    like($j->{message} // '', qr/budget/, 'the message names the budget');
+    # never fits: 413, not a 503 to retry for ever
+    my $j = json_error_ok($big, 413, 'too_large', '4096x4096 over 8m');
+    is($j->{path}, 'width', 'it names the image');
+    ok(!defined $big->{headers}{'retry-after'}, '413 has no Retry-After');
+    is($big->{headers}{'cache-control'}, 'no-store', '413 is not cached');
+    like($j->{message} // '', qr/whole 8\.0 MiB budget/,
+         'the message names the budget');
 
     for my $i (1 .. 3) {
         my $small = $ngx->post_chart('/chart.png', $w2);
@@ -149,7 +151,7 @@ conf_fails('bubble_degrade maybe', qr/bubble_degrade/,
     my $hi = w2_at(800, 600, 2);
 
     my $no = $ngx->post_chart('/chart.png', $hi);
-    json_error_ok($no, 503, 'overloaded', 'scale 2 over 8m without degrade');
+    json_error_ok($no, 413, 'too_large', 'scale 2 over 8m without degrade');
 
     my $d = $ngx->post_chart('/degrade.png', $hi);
     is($d->{status}, 200, 'bubble_degrade on: 200');
@@ -169,7 +171,7 @@ conf_fails('bubble_degrade maybe', qr/bubble_degrade/,
     is(png_info($fits->{body})->{width}, 640, 'at its full 640 px');
 
     my $never = $ngx->post_chart('/degrade.png', w2_at(4096, 4096, 1));
-    json_error_ok($never, 503, 'overloaded',
+    json_error_ok($never, 413, 'too_large',
                   'degrade cannot help a scale-1 chart');
 
     # released as each request is freed, which may follow its response by
@@ -177,7 +179,8 @@ conf_fails('bubble_degrade maybe', qr/bubble_degrade/,
     wait_for(5, sub { $st = status($ngx); ($st->{reserved} // -1) == 0 });
     is($st->{reserved}, 0, 'status: nothing reserved once answered');
     is($st->{renders}, 6, 'status: 6 renders admitted');
-    is($st->{refused}{budget}, 3, 'status: 3 refused over the budget');
+    is($st->{refused}{too_large}, 3, 'status: 3 refused as too large');
+    is($st->{refused}{budget}, 0, 'status: none refused for memory held');
     is($st->{degraded}, 1, 'status: 1 degraded');
     ok($st->{peak} > 0 && $st->{peak} <= 8 * 1024 * 1024,
        "status: peak $st->{peak} within the budget");
@@ -193,7 +196,7 @@ conf_fails('bubble_degrade maybe', qr/bubble_degrade/,
 
     my $after = status($ngx);
     is($after->{renders}, 6, 'after a reload: renders still 6');
-    is($after->{refused}{budget}, 3, 'after a reload: refusals still 3');
+    is($after->{refused}{too_large}, 3, 'after a reload: refusals still 3');
     is($after->{peak}, $st->{peak}, 'after a reload: the same peak');
     ok(wait_for(5, sub { @{ status($ngx)->{workers} } == 2 }),
        'after a reload: the old workers gave their slots back');

@@ -498,8 +498,9 @@ $ngx->stop;
     my $huge = compact({ %$w2, width => 4096, height => 4096 });
     for my $i (1 .. 2) {
         my $r = $tight->http_request('GET', $huge);
-        is($r->{status}, 503, "refused ($i)");
-        is($r->{headers}{'x-bubble-cache'}, 'MISS', "refused: MISS ($i)");
+        is($r->{status}, 413, "over the whole budget: 413 ($i)");
+        ok(!defined $r->{headers}{'x-bubble-cache'},
+           "a 413 is no cache miss: no X-Bubble-Cache ($i)");
     }
     is(status($tight)->{cache}{entries}, 0, 'nothing stored');
 

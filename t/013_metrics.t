@@ -356,10 +356,11 @@ my ($estimate_mib, $prom_port, $prom_pid, $prom_dir);
                   'limits: 142 rows over bubble_max_points 100');
 
     my $big = { %$w2, width => 4096, height => 4096 };
-    json_error_ok($ngx->post_chart('/chart.png', $big), 503, 'overloaded',
-                  'memory: 4096x4096 over 16m');
+    # over the whole budget: 413, counted with the limits
+    json_error_ok($ngx->post_chart('/chart.png', $big), 413, 'too_large',
+                  'limits: 4096x4096 over 16m');
     my $r = $ngx->post_chart('/chart.png', $slow);
-    my $j = json_error_ok($r, 503, 'overloaded', 'memory: the slow chart');
+    my $j = json_error_ok($r, 413, 'too_large', 'limits: the slow chart');
     ($estimate_mib) = ($j->{message} // '') =~ /needs an estimated ([\d.]+)/;
     ok($estimate_mib && $estimate_mib > 40,
        "the slow chart's estimate: " . ($estimate_mib // '?') . " MiB");
@@ -369,10 +370,10 @@ my ($estimate_mib, $prom_port, $prom_pid, $prom_dir);
         'bubble_renders_total{format="svg",outcome="ok"}' => 1,
         'bubble_renders_total{format="pdf",outcome="ok"}' => 1,
         'bubble_renders_total{format="png",outcome="error"}' => 0,
-        'bubble_refusals_total{reason="memory"}' => 2,
+        'bubble_refusals_total{reason="memory"}' => 0,
         'bubble_refusals_total{reason="working_set"}' => 0,
         'bubble_refusals_total{reason="queue"}' => 0,
-        'bubble_refusals_total{reason="limits"}' => 1,
+        'bubble_refusals_total{reason="limits"}' => 3,
         'bubble_refusals_total{reason="bad_input"}' => 3,
     );
 
@@ -476,7 +477,7 @@ my ($estimate_mib, $prom_port, $prom_pid, $prom_dir);
         qr{^415 POST /chart\.png}   => 'bad_input',
         qr{^405 PUT /chart\.png}    => 'bad_input',
         qr{^413 POST /small\.png}   => 'limits',
-        qr{^503 POST /chart\.png}   => 'memory',
+        qr{^413 POST /chart\.png}   => 'limits',
     );
     for my $re (sort keys %reason_of) {
         my @l = grep { $_ =~ $re } @log;

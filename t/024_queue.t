@@ -141,8 +141,10 @@ my $estimate;
                           server_conf => 'location /chart { bubble; '
                                        . 'bubble_max_body_size 2m; }');
     my $r = $ngx->post_chart('/chart.png', $slow);
-    my $j = json_error_ok($r, 503, 'overloaded',
-                          'a chart over the whole budget: 503 at once');
+    my $j = json_error_ok($r, 413, 'too_large',
+                          'a chart over the whole budget: 413 at once');
+    is($j->{path}, 'width', 'it names the image as what is too large');
+    ok(!defined $r->{headers}{'retry-after'}, 'and no Retry-After');
     ($estimate) = ($j->{message} // '') =~ /needs an estimated ([\d.]+) MiB/;
     ok($estimate, "the slow chart's estimate: " . ($estimate // '?')
        . ' MiB');

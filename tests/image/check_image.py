@@ -33,8 +33,8 @@ fixed ports 8080 and 9145 meet nothing else on the machine.
     Retry-After honoured): 0 OOM kills (cgroup oom_kill counter, podman's
     OOMKilled), only 200 (whole PNGs) and 503 + Retry-After, no connection
     error, W1 and 2048x2048 renders served (a 4096x4096 canvas, 64 MiB,
-    is past a 128 MiB container's budget: always 503), /ready 200 again
-    after it, no worker died.
+    is past a 128 MiB container's budget: always 413 too_large naming
+    width, never a retry), /ready 200 again after it, no worker died.
 
 Prints "image VARIANT: N passed, N failed" last; exit 1 on any failure.
 """
@@ -362,6 +362,7 @@ class FloodStats:
         self.served = {"w1": 0, "2048": 0, "4096": 0}
         self.sent = {"w1": 0, "2048": 0, "4096": 0}
         self.total = 0
+        self.too_large = 0              # 4096x4096 answered 413
 
 
 def flood_client(i, stats, deadline, w1):
@@ -418,6 +419,19 @@ def flood_client(i, stats, deadline, w1):
             elif st == 503:
                 if not retry:
                     stats.bad.append("503 without Retry-After")
+            elif st == 413 and kind == "4096":
+                # over the whole budget: the one answer that is not a
+                # retry, naming the image as what is too large
+                try:
+                    j = json.loads(data)
+                except ValueError:
+                    j = {}
+                if (j.get("error"), j.get("path")) != ("too_large", "width") \
+                        or retry:
+                    stats.bad.append("413 that is not too_large/width, "
+                                     "or with Retry-After: %s" % data[:100])
+                else:
+                    stats.too_large += 1
             else:
                 stats.bad.append("status %d: %s" % (st, data[:100]))
         if st == 503 and retry:
@@ -483,8 +497,13 @@ def check_flood(t, image, ns):
         t.ok(c.running() and c.inspect("{{.State.OOMKilled}}") == "false",
              "the container still runs, never OOMKilled")
         t.ok(not stats.bad and "conn-error" not in stats.status,
-             "only whole PNGs and 503 + Retry-After, no connection error",
+             "only whole PNGs, 503 + Retry-After and (4096x4096) 413 "
+             "too_large, no connection error",
              "; ".join(stats.bad[:5]))
+        t.ok(stats.sent["4096"] > 0
+             and stats.too_large == stats.sent["4096"],
+             "4096x4096, over the whole budget: 413 every time (%d of %d)"
+             % (stats.too_large, stats.sent["4096"]))
         t.ok(stats.served["w1"] >= 0.3 * max(1, stats.sent["w1"])
              and stats.served["2048"] > 0,
              "renders were served, not only refused (W1 %d of %d, "

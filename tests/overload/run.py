@@ -421,7 +421,7 @@ def main():
     big = json.dumps(spec).encode()
     heavy = json.dumps(specs.heavy()).encode()
     spec["width"], spec["height"] = 2 * BIG, 2 * BIG
-    over = json.dumps(spec).encode()        # over the budget: 503 at once
+    over = json.dumps(spec).encode()        # over the budget: 413 at once
 
     kw1 = Kind("w1", oom.post(w1), (800, 600))
     kbig = Kind("big", oom.post(big), (BIG, BIG))
@@ -458,7 +458,7 @@ def main():
         # warm-up: every thread draws text once
         flood(ngx, [kw1], 2, args.connections)
 
-        # the CPU of one refusal: charts over the budget, 503 at once
+        # the CPU of one refusal: charts over the whole budget, 413 at once
         took, m0, m1, cpu = flood(ngx, [kover], 3, args.connections)
         ref = refusals(m0, m1)
         cpu_refusal = cpu / ref if ref else 0
