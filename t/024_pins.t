@@ -104,7 +104,7 @@ $st = status($ngx);
 cmp_ok($st->{cache}{evictions}, '>=', 6, "evictions: $st->{cache}{evictions}");
 is($st->{cache}{pins}, 6, 'still six pins');
 my $held = $st->{cache}{held};
-cmp_ok($held, '>', 6 * 100 * 1024,
+cmp_ok($held, '>', 6 * 80 * 1024,
        "the evicted entries' bytes show as held: $held");
 is(metric($ngx, 'bubble_cache_held_bytes'), $held,
    'bubble_cache_held_bytes says so too');

@@ -1,6 +1,6 @@
 /*
  * ngx_bubble core: the fast PNG encoder's row kernels: pack (unpremultiply,
- * ARGB32 -> RGB or RGBA), filter (Sub, Up) and their costs.
+ * ARGB32 -> RGB or RGBA), filter (Sub, Up) and their costs, adler32.
  *
  * A portable scalar version, and SSE4.1 and AVX2 versions chosen at run
  * time (__builtin_cpu_supports; the functions carry target attributes, so
@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "bubble.h"
 #include "bubble_png_fast.h"
 #include "bubble_png_rows.h"
@@ -23,6 +25,10 @@
 #define BUBBLE_PNG_X86  1
 #include <immintrin.h>
 #endif
+
+
+#define BUBBLE_PNG_ADLER_MOD     65521
+#define BUBBLE_PNG_ADLER_NMAX    5536       /* zlib's 5552, in 32s */
 
 
 static int
@@ -97,9 +103,9 @@ bubble_png_filter_scalar_from(const u_char *cur, const u_char *prev,
         sub[i] = s;
         up[i] = u;
 
-        cost[0] += (c != 0) + (c != cp);
-        cost[1] += (s != 0) + (s != sp);
-        cost[2] += (u != 0) + (u != upp);
+        cost[0] += c != cp;
+        cost[1] += s != sp;
+        cost[2] += u != upp;
     }
 }
 
@@ -116,10 +122,20 @@ bubble_png_filter_scalar(const u_char *cur, const u_char *prev, size_t n,
 }
 
 
+/* zlib's own (the vector versions do its tails too) */
+
+static uint32_t
+bubble_png_adler_scalar(uint32_t adler, const u_char *p, size_t n)
+{
+    return (uint32_t) adler32(adler, p, (uInt) n);
+}
+
+
 static const bubble_png_rows_t  bubble_png_rows_scalar = {
     bubble_png_opaque_scalar,
     bubble_png_pack_scalar,
-    bubble_png_filter_scalar
+    bubble_png_filter_scalar,
+    bubble_png_adler_scalar
 };
 
 
@@ -222,9 +238,8 @@ bubble_png_filter_sse41(const u_char *cur, const u_char *prev, size_t n,
     int bpp, u_char *sub, u_char *up, size_t cost[3])
 {
     size_t   i, eq[3];
-    __m128i  c, cp, s, sp, u, upp, z;
+    __m128i  c, cp, s, sp, u, upp;
 
-    z = _mm_setzero_si128();
     eq[0] = 0;
     eq[1] = 0;
     eq[2] = 0;
@@ -243,24 +258,82 @@ bubble_png_filter_sse41(const u_char *cur, const u_char *prev, size_t n,
         _mm_storeu_si128((__m128i *) (sub + i), s);
         _mm_storeu_si128((__m128i *) (up + i), u);
 
-        eq[0] += bubble_png_eq128(c, z) + bubble_png_eq128(c, cp);
-        eq[1] += bubble_png_eq128(s, z) + bubble_png_eq128(s, sp);
-        eq[2] += bubble_png_eq128(u, z) + bubble_png_eq128(u, upp);
+        eq[0] += bubble_png_eq128(c, cp);
+        eq[1] += bubble_png_eq128(s, sp);
+        eq[2] += bubble_png_eq128(u, upp);
     }
 
-    /* 2 a byte, less the equalities */
-    cost[0] = 2 * i - eq[0];
-    cost[1] = 2 * i - eq[1];
-    cost[2] = 2 * i - eq[2];
+    /* the bytes, less those equal to the byte before */
+    cost[0] = i - eq[0];
+    cost[1] = i - eq[1];
+    cost[2] = i - eq[2];
 
     bubble_png_filter_scalar_from(cur, prev, i, n, bpp, sub, up, cost);
+}
+
+
+/*
+ * adler32 16 bytes a step.  Over a block of C steps from (a, b), byte j
+ * of step c adds to b (16 - j) + 16 (C - 1 - c) times: the first part by
+ * a multiply-add with weights 16..1, the second from the sums of the
+ * steps before each step (ps).  Blocks of NMAX bytes keep the 32-bit
+ * lanes from overflowing, as zlib's do.
+ */
+
+BUBBLE_PNG_SSE
+static uint32_t
+bubble_png_adler_sse41(uint32_t adler, const u_char *p, size_t n)
+{
+    size_t    blk, c;
+    uint32_t  a, b, t[4];
+    uint64_t  s1, s2, ps;
+    __m128i   v, z, w, ones, vs1, vs2, vps;
+
+    a = adler & 0xffff;
+    b = adler >> 16;
+    z = _mm_setzero_si128();
+    w = _mm_setr_epi8(16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1);
+    ones = _mm_set1_epi16(1);
+
+    while (n >= 16) {
+        blk = (n < BUBBLE_PNG_ADLER_NMAX ? n : BUBBLE_PNG_ADLER_NMAX) & ~15;
+        n -= blk;
+
+        vs1 = z;
+        vs2 = z;
+        vps = z;
+
+        for (c = 0; c < blk; c += 16) {
+            v = _mm_loadu_si128((const __m128i *) (p + c));
+            vps = _mm_add_epi32(vps, vs1);
+            vs1 = _mm_add_epi32(vs1, _mm_sad_epu8(v, z));
+            vs2 = _mm_add_epi32(vs2, _mm_madd_epi16(_mm_maddubs_epi16(v, w),
+                                                    ones));
+        }
+
+        p += blk;
+
+        _mm_storeu_si128((__m128i *) t, vs1);
+        s1 = (uint64_t) t[0] + t[2];
+        _mm_storeu_si128((__m128i *) t, vps);
+        ps = (uint64_t) t[0] + t[2];
+        _mm_storeu_si128((__m128i *) t, vs2);
+        s2 = (uint64_t) t[0] + t[1] + t[2] + t[3];
+
+        b = (uint32_t) ((b + (uint64_t) a * blk + 16 * ps + s2)
+                        % BUBBLE_PNG_ADLER_MOD);
+        a = (uint32_t) ((a + s1) % BUBBLE_PNG_ADLER_MOD);
+    }
+
+    return bubble_png_adler_scalar(b << 16 | a, p, n);
 }
 
 
 static const bubble_png_rows_t  bubble_png_rows_sse41 = {
     bubble_png_opaque_sse41,
     bubble_png_pack_sse41,
-    bubble_png_filter_sse41
+    bubble_png_filter_sse41,
+    bubble_png_adler_sse41
 };
 
 
@@ -359,9 +432,8 @@ bubble_png_filter_avx2(const u_char *cur, const u_char *prev, size_t n,
     int bpp, u_char *sub, u_char *up, size_t cost[3])
 {
     size_t   i, eq[3];
-    __m256i  c, cp, s, sp, u, upp, z;
+    __m256i  c, cp, s, sp, u, upp;
 
-    z = _mm256_setzero_si256();
     eq[0] = 0;
     eq[1] = 0;
     eq[2] = 0;
@@ -381,23 +453,77 @@ bubble_png_filter_avx2(const u_char *cur, const u_char *prev, size_t n,
         _mm256_storeu_si256((__m256i *) (sub + i), s);
         _mm256_storeu_si256((__m256i *) (up + i), u);
 
-        eq[0] += bubble_png_eq256(c, z) + bubble_png_eq256(c, cp);
-        eq[1] += bubble_png_eq256(s, z) + bubble_png_eq256(s, sp);
-        eq[2] += bubble_png_eq256(u, z) + bubble_png_eq256(u, upp);
+        eq[0] += bubble_png_eq256(c, cp);
+        eq[1] += bubble_png_eq256(s, sp);
+        eq[2] += bubble_png_eq256(u, upp);
     }
 
-    cost[0] = 2 * i - eq[0];
-    cost[1] = 2 * i - eq[1];
-    cost[2] = 2 * i - eq[2];
+    cost[0] = i - eq[0];
+    cost[1] = i - eq[1];
+    cost[2] = i - eq[2];
 
     bubble_png_filter_scalar_from(cur, prev, i, n, bpp, sub, up, cost);
+}
+
+
+/* as bubble_png_adler_sse41(), 32 bytes a step: weights 32..1 */
+
+BUBBLE_PNG_AVX2
+static uint32_t
+bubble_png_adler_avx2(uint32_t adler, const u_char *p, size_t n)
+{
+    size_t    blk, c;
+    uint32_t  a, b, t[8];
+    uint64_t  s1, s2, ps;
+    __m256i   v, z, w, ones, vs1, vs2, vps;
+
+    a = adler & 0xffff;
+    b = adler >> 16;
+    z = _mm256_setzero_si256();
+    w = _mm256_setr_epi8(32, 31, 30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20,
+                         19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6,
+                         5, 4, 3, 2, 1);
+    ones = _mm256_set1_epi16(1);
+
+    while (n >= 32) {
+        blk = (n < BUBBLE_PNG_ADLER_NMAX ? n : BUBBLE_PNG_ADLER_NMAX) & ~31;
+        n -= blk;
+
+        vs1 = z;
+        vs2 = z;
+        vps = z;
+
+        for (c = 0; c < blk; c += 32) {
+            v = _mm256_loadu_si256((const __m256i *) (p + c));
+            vps = _mm256_add_epi32(vps, vs1);
+            vs1 = _mm256_add_epi32(vs1, _mm256_sad_epu8(v, z));
+            vs2 = _mm256_add_epi32(vs2,
+                           _mm256_madd_epi16(_mm256_maddubs_epi16(v, w), ones));
+        }
+
+        p += blk;
+
+        _mm256_storeu_si256((__m256i *) t, vs1);
+        s1 = (uint64_t) t[0] + t[2] + t[4] + t[6];
+        _mm256_storeu_si256((__m256i *) t, vps);
+        ps = (uint64_t) t[0] + t[2] + t[4] + t[6];
+        _mm256_storeu_si256((__m256i *) t, vs2);
+        s2 = (uint64_t) t[0] + t[1] + t[2] + t[3] + t[4] + t[5] + t[6] + t[7];
+
+        b = (uint32_t) ((b + (uint64_t) a * blk + 32 * ps + s2)
+                        % BUBBLE_PNG_ADLER_MOD);
+        a = (uint32_t) ((a + s1) % BUBBLE_PNG_ADLER_MOD);
+    }
+
+    return bubble_png_adler_scalar(b << 16 | a, p, n);
 }
 
 
 static const bubble_png_rows_t  bubble_png_rows_avx2 = {
     bubble_png_opaque_avx2,
     bubble_png_pack_avx2,
-    bubble_png_filter_avx2
+    bubble_png_filter_avx2,
+    bubble_png_adler_avx2
 };
 
 #endif /* BUBBLE_PNG_X86 */

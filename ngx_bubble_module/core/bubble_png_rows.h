@@ -35,12 +35,15 @@ typedef struct {
 
     /*
      * Sub and Up of a packed row of n bytes (bpp 3 or 4), and the cost of
-     * None, Sub and Up: for each filtered byte f[i], (f[i] != 0) +
-     * (f[i] != f[i - 1]), f[-1] = 0: literals the encoder cannot fold
-     * into a run.  cur and prev have BUBBLE_PNG_ROW_PAD zeros before.
+     * None, Sub and Up: the filtered bytes f[i] != f[i - 1], f[-1] = 0,
+     * where a run of any byte ends.  cur and prev have BUBBLE_PNG_ROW_PAD
+     * zeros before.
      */
     void  (*filter)(const u_char *cur, const u_char *prev, size_t n,
                     int bpp, u_char *sub, u_char *up, size_t cost[3]);
+
+    /* zlib's adler32 (start: 1) of n more bytes */
+    uint32_t  (*adler)(uint32_t adler, const u_char *p, size_t n);
 } bubble_png_rows_t;
 
 

@@ -2,6 +2,7 @@
 """End-to-end benchmark of ngx_bubble (make bench; tests/bench/run_bench.sh).
 
     bench.py --module ABS/ngx_http_bubble_module.so --floor build/bubble_floor
+             [--png-fast build/bench/png_fast]
              [--seconds 10] [--out docs/bench-results.md] [--no-peers]
 
 Starts Debian's nginx on a free loopback port (2 workers, thread pool
@@ -17,12 +18,16 @@ bounded in time:
      memory) and, for comparison, the sum of their RSS (shared pages
      counted once per process);
   2. the in-process floor: bubble_floor, same specs, 2 threads;
-  3. the peers on the same specs: R ggplot2 (ragg) and matplotlib, one warm
+  3. the PNG encoders in process (tests/bench/png_fast.c, one thread):
+     W1, W3 and a 4096 x 4096 chart rendered with bubble_png_compression
+     fast and small, then ours, zlib level 1 and libdeflate level 1 on the
+     same pixels: MB/s of raw pixels and PNG sizes;
+  4. the peers on the same specs: R ggplot2 (ragg) and matplotlib, one warm
      process each (tests/bench/peer_*.{R,py});
-  4. latency of cheap requests (a `return 200` location, the status page
+  5. latency of cheap requests (a `return 200` location, the status page
      and a cached chart: W2's compact GET URL, a hit of the response cache;
      one probe every 10 ms each) while W3 PNG renders saturate both cores;
-  5. 200 concurrent W1 PNG connections, on a fresh nginx: statuses (503s
+  6. 200 concurrent W1 PNG connections, on a fresh nginx: statuses (503s
      apart), socket errors, peak PSS and RSS, both a few seconds after;
 
 and prints one table of ratios, written with the raw figures to --out.
@@ -58,6 +63,20 @@ SPECS = {
     "W2": os.path.join(WORKLOADS, "w2-thumbnail.json"),
     "W3": os.path.join(WORKLOADS, "w3-heavy.json"),
 }
+
+# the PNG encoders' charts: W1, W3 and 4096 x 4096 px
+PNG_SPECS = (("W1", SPECS["W1"]), ("W3", SPECS["W3"]),
+             ("4096²", os.path.join(ROOT, "tests", "bench",
+                                    "sparse-4096.json")))
+PNG_ROUNDS = 9
+
+# issue 17: W1 PNG's nginx CPU ms a request, W3 PNG's, and fast's file
+# over zlib's (W1: today's 94 KB + 10%, W3 + 15%)
+TARGET_W1_MS = 3.2
+TARGET_W1_GGPLOT2 = 70
+TARGET_W3_MS = 60
+TARGET_W1_SIZE = 1.10
+TARGET_W3_SIZE = 1.15
 
 CONF = """
 load_module {module};
@@ -368,12 +387,36 @@ def peer(kind, spec, seconds):
             "cpu_ms": float(m.group(4)), "cps": float(m.group(5))}
 
 
+def png_fast(binary):
+    """tests/bench/png_fast.c on PNG_SPECS: its PNGFAST lines, by name."""
+    p = subprocess.run([binary, str(PNG_ROUNDS)]
+                       + [path for _, path in PNG_SPECS],
+                       capture_output=True, text=True, check=False)
+    lines = re.findall(r"^PNGFAST (\{.*\})$", p.stdout, re.M)
+    if p.returncode != 0 or len(lines) != len(PNG_SPECS):
+        raise RuntimeError("png_fast failed: %s %s" % (p.stdout, p.stderr))
+    out = {}
+    for (name, _), line in zip(PNG_SPECS, lines):
+        out[name] = json.loads(line)
+        e = out[name]["encoders"]
+        print("  %-6s %4dx%-4d render fast %7.2f ms, zlib %7.2f ms | MB/s "
+              "ours %5.0f, zlib-1 %5.0f, libdeflate-1 %5.0f | bytes %d, %d, "
+              "%d" % (name, out[name]["width"], out[name]["height"],
+                      out[name]["render_fast_ms"],
+                      out[name]["render_zlib_ms"], e["fast"]["mb_s"],
+                      e["zlib1"]["mb_s"], e["libdeflate1"]["mb_s"],
+                      e["fast"]["bytes"], e["zlib1"]["bytes"],
+                      e["libdeflate1"]["bytes"]), flush=True)
+    return out
+
+
 # ---------------------------------------------------------------------------
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--module", required=True)
     ap.add_argument("--floor", required=True)
+    ap.add_argument("--png-fast")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--out", default=os.path.join(ROOT, "docs",
                                                   "bench-results.md"))
@@ -482,6 +525,12 @@ def main():
                   "ms/chart" % (key, fl[key]["cps"], fl[key]["median_ms"],
                                 fl[key]["cpu_ms"]), flush=True)
 
+    enc = {}
+    if args.png_fast:
+        print("== PNG encoders in process (png_fast, one thread, medians "
+              "of %d)" % PNG_ROUNDS, flush=True)
+        enc = png_fast(args.png_fast)
+
     peers = {}
     if not args.no_peers:
         print("== peers: one warm process each, %d s a spec" % S,
@@ -496,10 +545,10 @@ def main():
                                     peers[key]["cpu_ms"]), flush=True)
 
     load1 = os.getloadavg()
-    report(args.out, S, results, fl, peers, crashes, load0, load1)
+    report(args.out, S, results, fl, peers, enc, crashes, load0, load1)
 
 
-def report(path, S, results, fl, peers, crashes, load0, load1):
+def report(path, S, results, fl, peers, enc, crashes, load0, load1):
     w1p, w1s = results["W1 PNG"], results["W1 SVG"]
     cheap = results["cheap"]
     c200 = results["c200"]
@@ -516,6 +565,39 @@ def report(path, S, results, fl, peers, crashes, load0, load1):
     ratios.append(("the same from the single 10 s runs below",
                    "%.2f" % (w1p["rps"] / fl["W1 PNG"]["cps"]),
                    "%.1f vs %.1f" % (w1p["rps"], fl["W1 PNG"]["cps"])))
+    w3p = results["W3 PNG"]
+    gg = peers.get("ggplot2 W1")
+    ratios.append(("W1 PNG: nginx CPU ms a request; target ≤ %.1f ms, and "
+                   "≥ %d× cheaper than ggplot2 (issue 17)"
+                   % (TARGET_W1_MS, TARGET_W1_GGPLOT2),
+                   "**%.2f ms** %s%s"
+                   % (w1p["cpu_ms"], "met" if w1p["cpu_ms"] <= TARGET_W1_MS
+                      else "NOT met",
+                      "; **%.1f×** %s" % (gg["cpu_ms"] / w1p["cpu_ms"],
+                                          "met" if gg["cpu_ms"] / w1p["cpu_ms"]
+                                          >= TARGET_W1_GGPLOT2 else "NOT met")
+                      if gg else ""),
+                   "%.1f req/s, 8 connections%s"
+                   % (w1p["rps"], "; ggplot2 %.1f CPU ms/chart" % gg["cpu_ms"]
+                      if gg else "")))
+    ratios.append(("W3 PNG: nginx CPU ms a request; target ≤ %d ms "
+                   "(issue 17)" % TARGET_W3_MS,
+                   "**%.1f ms** %s" % (w3p["cpu_ms"], "met"
+                                       if w3p["cpu_ms"] <= TARGET_W3_MS
+                                       else "NOT met"),
+                   "%.1f req/s, 4 connections; in-process floor %.1f "
+                   "CPU ms/chart" % (w3p["rps"], fl["W3 PNG"]["cpu_ms"])))
+    for name, limit in (("W1", TARGET_W1_SIZE), ("W3", TARGET_W3_SIZE)):
+        e = enc.get(name)
+        if not e:
+            continue
+        f, z = e["render_fast_bytes"], e["render_zlib_bytes"]
+        ratios.append(("%s PNG size, fast (default) vs small (zlib); target "
+                       "≤ +%.0f%% (issue 17)" % (name, 100 * (limit - 1)),
+                       "**%.1f KB** %s" % (f / 1000, "met" if f <= z * limit
+                                           else "NOT met"),
+                       "zlib %.1f KB: %+.1f%%" % (z / 1000,
+                                                  100.0 * (f - z) / z)))
     for kind, target in (("ggplot2", 12), ("matplotlib", 4)):
         p = peers.get("%s W1" % kind)
         if not p:
@@ -614,6 +696,31 @@ def report(path, S, results, fl, peers, crashes, load0, load1):
     for key, r in fl.items():
         lines.append("| %s | %.1f | %.2f | %.2f |"
                      % (key, r["cps"], r["median_ms"], r["cpu_ms"]))
+    if enc:
+        lines.append("")
+        lines.append("## PNG encoders (tests/bench/png_fast.c, in process, "
+                     "one thread, CPU ms medians of %d)" % PNG_ROUNDS)
+        lines.append("")
+        lines.append("Whole renders with `bubble_png_compression fast` and "
+                     "`small`, then each encoder alone on the chart's pixels; "
+                     "MB/s of raw ARGB32 pixels (width × height × 4). zlib "
+                     "level 1 is `small` (core/bubble_png.c); libdeflate "
+                     "level 1 gets the same filtered rows, the whole image "
+                     "in one call.")
+        lines.append("")
+        lines.append("| chart | render fast ms | render small ms | ours "
+                     "MB/s | zlib-1 MB/s | libdeflate-1 MB/s | ours bytes "
+                     "| zlib-1 bytes | libdeflate-1 bytes |")
+        lines.append("|---|---|---|---|---|---|---|---|---|")
+        for name, r in enc.items():
+            e = r["encoders"]
+            lines.append("| %s (%d × %d) | %.2f | %.2f | %.0f | %.0f | %.0f | "
+                         "%d | %d | %d |"
+                         % (name, r["width"], r["height"],
+                            r["render_fast_ms"], r["render_zlib_ms"],
+                            e["fast"]["mb_s"], e["zlib1"]["mb_s"],
+                            e["libdeflate1"]["mb_s"], e["fast"]["bytes"],
+                            e["zlib1"]["bytes"], e["libdeflate1"]["bytes"]))
     if peers:
         lines.append("")
         lines.append("## Peers (one warm process, PNG, %d s a spec)" % S)

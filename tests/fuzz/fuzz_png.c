@@ -2,9 +2,13 @@
  * libFuzzer target: bubble_png_fast.c round trip.
  *
  * The input is an image: byte 0 its width - 1 (1..64 px), byte 1 its
- * height - 1, byte 2 bit 0 opaque or not, bit 1 a chart-like image (runs
- * of the input's colours) or raw noise; the rest the pixels, repeated.
- * Every PNG must be the same bytes from the scalar and the best kernels,
+ * height - 1, times 16 when byte 2 bit 2 is set (up to 1024 rows: the
+ * deflate's window slides, blocks follow one another); byte 2 bit 0
+ * opaque or not, bit 1 a chart-like image or raw noise; the rest the
+ * pixels, repeated.  In a chart-like image each input byte also chooses
+ * what a pixel is: the one before (runs), one a few pixels or rows back
+ * (repeats the match finder looks for), or the next input colour.  Every
+ * PNG must be the same bytes from the scalar and the best kernels,
  * inflate (zlib, adler32 checked) and unfilter to the straight-alpha
  * pixels expected.
  */
@@ -160,8 +164,9 @@ check(const bubble_output_t *o, const uint32_t *px, int w, int h)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    int               w, h, i, opaque, chart;
+    int               w, h, i, opaque, chart, back;
     size_t            k, m;
+    u_char            c;
     uint32_t         *px, p, a, r, g, b;
     fuzz_arena_t      arena;
     bubble_allocator_t  alloc;
@@ -173,7 +178,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     w = data[0] % 64 + 1;
-    h = data[1] % 64 + 1;
+    h = (data[1] % 64 + 1) * (data[2] & 4 ? 16 : 1);
     opaque = data[2] & 1;
     chart = data[2] & 2;
     data += 3;
@@ -183,8 +188,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     px = malloc((size_t) w * h * 4);
 
     for (i = 0, k = 0; i < w * h; i++) {
-        if (chart && i > 0 && (data[k % size] & 3) != 0) {
-            p = px[i - 1];                  /* a run */
+        c = data[k % size];
+
+        /* back: 1 (a run), a few pixels, or rows and pixels */
+        back = (c & 3) == 1 ? 1
+               : (c & 3) == 2 ? 2 + (c >> 2) % 16
+               : (c & 3) == 3 ? w * (1 + (c >> 2) % 8) + (c >> 5)
+               : 0;
+
+        if (chart && back > 0 && back <= i) {
+            p = px[i - back];
 
         } else {
             p = get32(data + 4 * (k % m));

@@ -1,8 +1,9 @@
 /*
- * bubble_png_fast.c: cairo ARGB32 -> PNG, our deflate.
+ * bubble_png_fast.c: cairo ARGB32 -> PNG, our deflate (bubble_png_deflate.c).
  *
  * A property, over random images: every PNG the encoder writes, for
- * random sizes from 1 x 1, random or chart-like content, opaque or not,
+ * random sizes from 1 x 1, random, chart-like or text-like content (glyphs
+ * repeated at a distance: the match finder), opaque or not,
  *
  *   - inflates (zlib: its adler32 checked) and unfilters (all five PNG
  *     filters, by this file's own decoder) to exactly the straight-alpha
@@ -12,8 +13,10 @@
  *   - is the same bytes from the scalar, SSE4.1 and AVX2 kernels;
  *   - passes pngcheck, when it is installed (Debian: pngcheck).
  *
- * Also: output larger than the first buffer, every allocation failing in
- * turn, bad arguments.
+ * Also: the adler32 kernels against zlib's; text-like images within 15%
+ * of zlib's size (bubble_png.c); the working memory at 4096 px a row
+ * within what bubble_estimate.c reserves; output larger than the first
+ * buffer; every allocation failing in turn; bad arguments.
  */
 
 #include <setjmp.h>
@@ -31,7 +34,9 @@
 #include <zlib.h>
 
 #include "bubble.h"
+#include "bubble_png.h"
 #include "bubble_png_fast.h"
+#include "bubble_png_rows.h"
 
 #include "arena.h"
 
@@ -343,9 +348,63 @@ roundtrip(const uint32_t *px, int w, int h, int libpng, int pngcheck)
 
 
 /*
+ * Text: 8 glyphs of 7 x 10 px (random coverage of one ink) stamped in
+ * "labels" of 3 to 11 glyphs across the page, on the page's background
+ * (opaque white, or transparent): repeats at distances of a few px to a
+ * few rows, as the labels of a chart.
+ */
+
+static void
+glyphs(uint32_t *px, int w, int h, uint32_t *seed, int alpha)
+{
+    int       i, j, g, x, y, x0, y0, n, labels;
+    u_char    cov[8][10][7];
+    uint32_t  c;
+
+    for (g = 0; g < 8; g++) {
+        for (y = 0; y < 10; y++) {
+            for (x = 0; x < 7; x++) {
+                c = rnd(seed) % 4;
+                cov[g][y][x] = c == 0 ? 0 : c == 1 ? 255 : rnd(seed) % 256;
+            }
+        }
+    }
+
+    labels = 1 + w * h / 3000;
+
+    for (i = 0; i < labels; i++) {
+        x0 = rnd(seed) % w;
+        y0 = rnd(seed) % h;
+        n = 3 + rnd(seed) % 9;
+
+        for (j = 0; j < n; j++) {
+            g = rnd(seed) % 8;
+
+            for (y = 0; y < 10 && y0 + y < h; y++) {
+                for (x = 0; x < 7 && x0 + 7 * j + x < w; x++) {
+                    c = cov[g][y][x];
+
+                    if (c == 0) {
+                        continue;
+                    }
+
+                    /* ink over the page, premultiplied: a over white or 0 */
+                    px[(size_t) (y0 + y) * w + x0 + 7 * j + x] = alpha
+                        ? c << 24 | (0x20 * c / 255) * 0x010101
+                        : 0xff000000 | (255 - (255 - 0x20) * c / 255)
+                                       * 0x010101;
+                }
+            }
+        }
+    }
+}
+
+
+/*
  * Random content of one of several kinds: noise; a chart (a flat page,
- * rectangles and discs of a few colours, antialiased edge pixels); either
- * opaque, or with alpha (premultiplied, colour <= alpha).
+ * rectangles and discs of a few colours, antialiased edge pixels); text
+ * (glyphs()); either opaque, or with alpha (premultiplied, colour <=
+ * alpha).
  */
 
 static void
@@ -365,6 +424,9 @@ fill(uint32_t *px, int w, int h, uint32_t *seed, int kind, int alpha)
             c = rnd(seed);
             px[i] = alpha ? c : (c | 0xff000000);
         }
+
+    } else if (kind == 2) {
+        glyphs(px, w, h, seed, alpha);
 
     } else {
         shapes = 1 + rnd(seed) % 12;
@@ -429,7 +491,7 @@ test_random_images(void **state)
         }
 
         px = malloc((size_t) w * h * 4);
-        fill(px, w, h, &seed, round % 3 == 0 ? 0 : 1, (round / 2) % 2);
+        fill(px, w, h, &seed, round % 3, (round / 2) % 2);
 
         roundtrip(px, w, h, round % 5 == 0, round % 50 == 0);
 
@@ -474,6 +536,132 @@ test_flat_and_repeated(void **state)
 
     roundtrip(px, w, h, 1, 1);
 
+    free(px);
+}
+
+
+/*
+ * Text at sizes where the deflate runs many blocks, slides its window and
+ * turns the hash off and on (noise between labels): the same pixels, and
+ * a file within 15% of zlib's (bubble_png_compression small).
+ */
+
+static void
+test_text(void **state)
+{
+    int               i, k, w, h, alpha;
+    size_t            fast;
+    uint32_t          seed, *px;
+    arena_t          *arena;
+    bubble_error_t    err;
+    bubble_output_t   out;
+
+    seed = 29;
+
+    for (k = 0; k < 3; k++) {
+        w = k == 0 ? 1200 : k == 1 ? 900 : 640;
+        h = k == 0 ? 500 : k == 1 ? 400 : 900;
+        alpha = k == 1;
+
+        px = malloc((size_t) w * h * 4);
+        fill(px, w, h, &seed, 2, alpha);
+
+        if (k == 2) {
+            /* a band of noise: blocks where matches do not pay */
+            for (i = 300 * w; i < 500 * w; i++) {
+                px[i] = rnd(&seed) | 0xff000000;
+            }
+        }
+
+        fast = roundtrip(px, w, h, 1, 1);
+
+        arena = arena_new();
+        memset(&err, 0, sizeof(err));
+        assert_int_equal(bubble_png_encode(&arena->alloc, (const u_char *) px,
+                                           w, h, w * 4, &out, &err),
+                         0);
+
+        if (fast > out.len + out.len * 15 / 100) {
+            fail_msg("text %dx%d: %zu bytes, zlib %zu", w, h, fast, out.len);
+        }
+
+        arena_destroy(arena);
+        free(px);
+    }
+}
+
+
+/* the row kernels' adler32: zlib's, from any start, over any length */
+
+static void
+test_adler(void **state)
+{
+    int        isa, t;
+    size_t     i, n;
+    u_char    *p;
+    uint32_t   seed, start, want;
+
+    seed = 41;
+    p = malloc(70000);
+
+    for (t = 0; t < 400; t++) {
+        n = t < 100 ? (size_t) t : rnd(&seed) % 70000;
+
+        for (i = 0; i < n; i++) {
+            p[i] = t % 3 == 0 ? 255 : (u_char) rnd(&seed);
+        }
+
+        start = t % 2 ? 1 : (rnd(&seed) % 65521) << 16 | rnd(&seed) % 65521;
+        want = (uint32_t) adler32(start, p, (uInt) n);
+
+        for (isa = BUBBLE_PNG_ISA_SCALAR; isa <= bubble_png_fast_isa(); isa++)
+        {
+            assert_int_equal(bubble_png_rows(isa)->adler(start, p, n), want);
+        }
+    }
+
+    free(p);
+}
+
+
+/*
+ * Streaming: at 4096 px a row (RGBA, text), what the encoder holds besides
+ * its first output buffer stays within bubble_estimate.c's
+ * BUBBLE_EST_PNG_STATE (384 KiB): rows, window, hash, never the image.
+ */
+
+static void
+test_memory(void **state)
+{
+    int               w, h;
+    size_t            first;
+    uint32_t          seed, *px;
+    arena_t          *arena;
+    bubble_error_t    err;
+    bubble_output_t   out;
+
+    w = 4096;
+    h = 256;
+    seed = 7;
+    px = malloc((size_t) w * h * 4);
+    fill(px, w, h, &seed, 2, 1);
+
+    arena = arena_new();
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(bubble_png_fast_encode(&arena->alloc, (const u_char *) px,
+                                            w, h, w * 4, BUBBLE_PNG_ISA_AUTO,
+                                            &out, &err),
+                     0);
+
+    first = (size_t) w * 4 * h / 16 + 4096;
+    assert_true(out.len < first);
+
+    if (arena->peak > first + 384 * 1024) {
+        fail_msg("peak %zu bytes: %zu besides the output", arena->peak,
+                 arena->peak - first);
+    }
+
+    arena_destroy(arena);
     free(px);
 }
 
@@ -563,6 +751,7 @@ test_bad_arguments(void **state)
     arena = arena_new();
     memset(px, 0, sizeof(px));
     memset(&out, 0, sizeof(out));
+    memset(&err, 0, sizeof(err));
 
     assert_int_equal(bubble_png_fast_encode(&arena->alloc,
                                             (const u_char *) px, 0, 1, 4,
@@ -585,6 +774,9 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_random_images),
         cmocka_unit_test(test_flat_and_repeated),
+        cmocka_unit_test(test_text),
+        cmocka_unit_test(test_adler),
+        cmocka_unit_test(test_memory),
         cmocka_unit_test(test_large_noise),
         cmocka_unit_test(test_allocation_failures),
         cmocka_unit_test(test_bad_arguments),
