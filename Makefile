@@ -30,6 +30,14 @@ CORE_SRCS   = $(wildcard ngx_bubble_module/core/*.c)
 CORE_HDRS   = $(wildcard ngx_bubble_module/core/*.h)
 GLUE_SRCS   = $(wildcard ngx_bubble_module/*.c ngx_bubble_module/*.h)
 
+# config takes the sources as they are when nginx is configured: a file
+# added or removed since configures again (the list is rewritten only
+# when it changes)
+SRC_LIST    = $(BUILD)/module-sources
+SRC_NAMES  := $(sort $(notdir $(CORE_SRCS) $(filter %.c,$(GLUE_SRCS))))
+$(shell mkdir -p $(BUILD) && { echo '$(SRC_NAMES)' \
+    | cmp -s - $(SRC_LIST) || echo '$(SRC_NAMES)' > $(SRC_LIST); })
+
 # fontconfig: bubble_renderer_id() calls FcGetVersion()
 PKGS        = cairo pangocairo harfbuzz fontconfig
 CFLAGS_CORE = -O2 -g -Wall -Wextra -Wno-unused-parameter -std=gnu99 \
@@ -106,7 +114,7 @@ deps:
 	@test -d tests/browser/node_modules/playwright-core || \
 	    npm ci --prefix tests/browser --no-audit --no-fund
 
-$(BUILD)/nginx/objs/Makefile: config
+$(BUILD)/nginx/objs/Makefile: config $(SRC_LIST)
 	@test -d $(NGX_SRC) || { echo "nginx-dev is missing: run 'make deps'" >&2; exit 1; }
 	rm -rf $(BUILD)/nginx && mkdir -p $(BUILD) && cp -r $(NGX_SRC) $(BUILD)/nginx
 	cd $(BUILD)/nginx && . ./conf_flags && \
