@@ -13,6 +13,9 @@
 #                the estimate's calibration, R CMD check, the overload
 #                flood, the nginx matrix and the container images
 #   make deps    install everything make test needs
+#   make musl    the module for musl (ingress-nginx, Alpine): one .so that
+#                needs only musl's libc, built from Debian's sources, and
+#                nginx 1.27.1 for musl; make test-musl runs t/ through them
 #
 # The module is built in $(BUILD)/nginx, a copy of the nginx-dev source tree
 # configured with Debian's own flags, so the .so loads into /usr/sbin/nginx.
@@ -282,7 +285,7 @@ depcheck: build
 # matrix (~18), the images (~3; ~7 without their cache).
 test: deps check oom browser deploy-check fuzz-regress \
       sanitize-short soak-short calibrate r-check overload test-matrix \
-      image-test
+      image-test test-musl
 
 clean:
 	rm -rf $(BUILD)
@@ -301,3 +304,5 @@ clean:
 # overload without starvation (make overload): tests/overload/overload.mk
 -include tests/overload/overload.mk
 -include tests/image/image.mk
+# the module for musl: make musl, make test-musl (tools/musl/musl.mk)
+-include tools/musl/musl.mk
