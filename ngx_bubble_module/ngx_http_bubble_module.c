@@ -448,6 +448,12 @@ ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_value(bmcf->malloc_tuning, 1);
 
+#if !(NGX_HTTP_BUBBLE_GLIBC_MALLOC)
+    /* not glibc's allocator: no settings, no trims to run (and no request
+     * held for one); init_process says so */
+    bmcf->malloc_tuning = 0;
+#endif
+
     ngx_conf_init_uint_value(bmcf->ready_threshold,
                              NGX_HTTP_BUBBLE_READY_PERCENT);
 
@@ -718,6 +724,23 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
         mallopt(M_MMAP_THRESHOLD, 8 * 1024 * 1024);
         mallopt(M_TRIM_THRESHOLD, 4 * 1024 * 1024);
         mallopt(M_ARENA_MAX, 1);
+    }
+
+#else
+
+    /*
+     * musl (Alpine: ingress-nginx, NGINX Gateway Fabric, nginx:*-alpine)
+     * has neither mallopt() nor malloc_trim(), and needs neither: its
+     * allocator maps every block over 128 KiB (each canvas) on its own
+     * and unmaps it on free, and gives back groups of small blocks once
+     * they are free.  Idle RSS after bursts and the OOM flood, measured:
+     * docs/memory.md, "musl".
+     */
+    if (ngx_worker == 0) {
+        ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
+                      "bubble_malloc_tuning: nothing to tune, the C "
+                      "library's allocator is not glibc's (musl's gives "
+                      "freed memory back by itself)");
     }
 #endif
 

@@ -21,7 +21,8 @@
 /*
  * glibc's allocator takes tunables (mallopt) and gives free pages back on
  * request (malloc_trim); musl's has neither, and bubble_malloc_tuning is
- * then a no-op.  __GLIBC__ is set by <features.h>, which <ngx_config.h>
+ * then off whatever it says (init_main_conf), with a notice at start
+ * (init_process).  __GLIBC__ is set by <features.h>, which <ngx_config.h>
  * has already included.
  */
 #if (defined __GLIBC__)

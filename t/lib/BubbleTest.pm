@@ -16,6 +16,9 @@ package BubbleTest;
 #   BUBBLE_NGINX_ENV  VAR=value words for the nginx command only, e.g. the
 #                  ASan runtime (LD_PRELOAD) and its options for a sanitizer
 #                  build (make test-sanitize); the workers keep *SAN_OPTIONS
+#   FONTCONFIG_FILE  passed on to the workers (`env FONTCONFIG_FILE;`), as
+#                  a deployment of the self-contained musl module does with
+#                  its fonts.conf (make test-musl)
 
 use strict;
 use warnings;
@@ -210,6 +213,9 @@ sub build_conf {
             . ($> == 0 && $main !~ /^\s*user\s/m ? "user root;\n" : '')
             . $main;
     }
+
+    # the fonts.conf of a module that brings its own fonts (make test-musl)
+    $main = "env FONTCONFIG_FILE;\n" . $main if $ENV{FONTCONFIG_FILE};
 
     my $load = '';
     if ($use_mod) {
