@@ -1,7 +1,8 @@
 #!/bin/sh
 # ingress-nginx runs this in the init container (controller.extraModules):
-# copy the module, its libraries and fonts into the "modules" emptyDir,
-# which the controller mounts at the same path.
+# copy the module (`make musl`'s: it needs only musl's libc) and its fonts
+# with their fonts.conf into the "modules" emptyDir, which the controller
+# mounts at the same path.
 set -eu
 SRC="${BUBBLE_SRC:-/bubble}"
 DEST="${MODULES_MOUNT:-/modules_mount}"
