@@ -57,6 +57,22 @@ def mib(kb):
     return "%.1f" % (kb / 1024.0)
 
 
+def read_pid(path, timeout=10):
+    """the master's pid: an nginx that daemonizes may return before it
+    has written the file (musl's nginx often does)"""
+    deadline = time.time() + timeout
+    while True:
+        try:
+            text = open(path).read().strip()
+            if text:
+                return int(text)
+        except OSError:
+            pass
+        if time.time() > deadline:
+            raise SystemExit("%s: no pid after %d s" % (path, timeout))
+        time.sleep(0.02)
+
+
 def workers(master):
     pids = []
     for d in os.listdir("/proc"):
@@ -103,7 +119,7 @@ def run(module, w1, tuning, pool, renders):
     subprocess.run([NGINX, "-p", d + "/", "-c", "nginx.conf", "-e",
                     d + "/error.log"], check=True)
     try:
-        master = int(open(d + "/nginx.pid").read())
+        master = read_pid(d + "/nginx.pid")
         deadline = time.time() + 10
         while len(workers(master)) < 2 and time.time() < deadline:
             time.sleep(0.05)
