@@ -36,6 +36,8 @@
 #include "bubble_png_fast.h"
 #include "bubble_png_pixel.h"
 
+#include "png_decode.h"            /* tests/unit/ */
+
 
 #define ENCODERS  3                         /* ours, zlib 1, libdeflate 1 */
 
@@ -81,29 +83,6 @@ median(double *v, int n)
 {
     qsort(v, n, sizeof(double), cmp_double);
     return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-
-typedef struct {
-    const u_char  *data;
-    size_t         len;
-    size_t         pos;
-} reader_t;
-
-
-static cairo_status_t
-read_cb(void *closure, unsigned char *data, unsigned int length)
-{
-    reader_t  *r = closure;
-
-    if (r->len - r->pos < length) {
-        return CAIRO_STATUS_READ_ERROR;
-    }
-
-    memcpy(data, r->data + r->pos, length);
-    r->pos += length;
-
-    return CAIRO_STATUS_SUCCESS;
 }
 
 
@@ -285,7 +264,6 @@ main(int argc, char **argv)
     FILE               *fp;
     double             *rf, *rz, *t[ENCODERS], t0, mb, m[2], me[ENCODERS];
     size_t              sf, sz, size[ENCODERS];
-    reader_t            rd;
     bubble_output_t     out;
     cairo_surface_t    *s;
     const u_char       *px;
@@ -339,10 +317,7 @@ main(int argc, char **argv)
         free(out.data);
         render(&a, spec, len, 1, &out);
 
-        rd.data = out.data;
-        rd.len = out.len;
-        rd.pos = 0;
-        s = cairo_image_surface_create_from_png_stream(read_cb, &rd);
+        s = png_decode(out.data, out.len, NULL);
         free(out.data);
         w = cairo_image_surface_get_width(s);
         h = cairo_image_surface_get_height(s);

@@ -36,7 +36,7 @@ gcc -O2 -g -std=gnu99 $(pkg-config --cflags $PKGS) \
 
 mkdir -p "$BUILD/bench"
 gcc -O2 -g -std=gnu99 $(pkg-config --cflags $PKGS libdeflate) \
-    -Ingx_bubble_module/core -o "$BUILD/bench/png_fast" \
+    -Ingx_bubble_module/core -Itests/unit -o "$BUILD/bench/png_fast" \
     tests/bench/png_fast.c ngx_bubble_module/core/*.c \
     $(pkg-config --libs $PKGS libdeflate) -lyajl -lz -lcrypto -lm -lpthread
 

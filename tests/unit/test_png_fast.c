@@ -39,6 +39,7 @@
 #include "bubble_png_rows.h"
 
 #include "arena.h"
+#include "png_decode.h"
 
 
 #define ROUNDS  300
@@ -189,44 +190,16 @@ decode(const u_char *png, size_t len, int w, int h, int *bpp)
 }
 
 
-typedef struct {
-    const u_char  *data;
-    size_t         len;
-    size_t         pos;
-} reader_t;
-
-
-static cairo_status_t
-read_cb(void *closure, unsigned char *data, unsigned int length)
-{
-    reader_t  *r = closure;
-
-    if (r->len - r->pos < length) {
-        return CAIRO_STATUS_READ_ERROR;
-    }
-
-    memcpy(data, r->data + r->pos, length);
-    r->pos += length;
-
-    return CAIRO_STATUS_SUCCESS;
-}
-
-
 /* libpng (through cairo's reader): the premultiplied pixels come back */
 
 static void
 check_libpng(const bubble_output_t *out, const uint32_t *px, int w, int h)
 {
     int               x, y, stride;
-    reader_t          r;
     const u_char     *d;
     cairo_surface_t  *s;
 
-    r.data = out->data;
-    r.len = out->len;
-    r.pos = 0;
-
-    s = cairo_image_surface_create_from_png_stream(read_cb, &r);
+    s = png_decode(out->data, out->len, NULL);
     assert_int_equal(cairo_surface_status(s), CAIRO_STATUS_SUCCESS);
     assert_int_equal(cairo_image_surface_get_width(s), w);
     assert_int_equal(cairo_image_surface_get_height(s), h);
