@@ -27,7 +27,7 @@
 
 #include "bubble.h"
 #include "bubble_png.h"
-#include "bubble_png_pixel.h"
+#include "bubble_png_rows.h"
 
 
 #define BUBBLE_PNG_LEVEL         1          /* zlib: deflate_fast */
@@ -48,10 +48,8 @@ typedef struct {
 } bubble_png_t;
 
 
-static int bubble_png_opaque(const u_char *pixels, int width, int height,
-    int stride);
-static void bubble_png_row(const uint32_t *src, int width, int opaque,
-    u_char *dst);
+static int bubble_png_opaque(const bubble_png_rows_t *rows,
+    const u_char *pixels, int width, int height, int stride);
 static int bubble_png_deflate(bubble_png_t *png, const u_char *in,
     size_t len, int flush);
 static int bubble_png_idat_open(bubble_png_t *png);
@@ -68,10 +66,11 @@ int
 bubble_png_encode(bubble_allocator_t *a, const u_char *pixels, int width,
     int height, int stride, bubble_output_t *out, bubble_error_t *err)
 {
-    int            y, opaque, rc, zinit;
-    u_char        *cur, *prev, *zero, *t, *p, ihdr[13];
-    size_t         n;
-    bubble_png_t   png;
+    int                       y, opaque, rc, zinit;
+    u_char                   *cur, *prev, *zero, *t, *p, ihdr[13];
+    size_t                    n;
+    bubble_png_t              png;
+    const bubble_png_rows_t  *rows;
 
     if (width <= 0 || height <= 0 || stride < width * 4) {
         bubble_error_set(err, 500, "internal", "",
@@ -80,7 +79,10 @@ bubble_png_encode(bubble_allocator_t *a, const u_char *pixels, int width,
         return -1;
     }
 
-    opaque = bubble_png_opaque(pixels, width, height, stride);
+    /* the fast encoder's pixel kernels: the same bytes, SIMD where it can */
+    rows = bubble_png_rows(bubble_png_rows_best());
+
+    opaque = bubble_png_opaque(rows, pixels, width, height, stride);
 
     /* a row: its filter type, then RGB or RGBA */
     n = (size_t) width * (opaque ? 3 : 4);
@@ -91,8 +93,9 @@ bubble_png_encode(bubble_allocator_t *a, const u_char *pixels, int width,
     rc = -1;
     zinit = 0;
 
-    cur = bubble_alloc(a, n + 1);
-    prev = bubble_alloc(a, n + 1);
+    /* pack() may write BUBBLE_PNG_ROW_PAD bytes past a row */
+    cur = bubble_alloc(a, n + 1 + BUBBLE_PNG_ROW_PAD);
+    prev = bubble_alloc(a, n + 1 + BUBBLE_PNG_ROW_PAD);
     zero = bubble_calloc(a, n + 1);
 
     /*
@@ -144,8 +147,8 @@ bubble_png_encode(bubble_allocator_t *a, const u_char *pixels, int width,
 
     for (y = 0; y < height; y++) {
         cur[0] = BUBBLE_PNG_FILTER_NONE;
-        bubble_png_row((const uint32_t *) (pixels + (size_t) y * stride),
-                       width, opaque, cur + 1);
+        rows->pack((const uint32_t *) (pixels + (size_t) y * stride),
+                   width, opaque, cur + 1);
 
         /* a row like the one above: Up makes it n zeros */
         p = (y > 0 && memcmp(cur + 1, prev + 1, n) == 0) ? zero : cur;
@@ -214,85 +217,20 @@ done:
 /* 1 if every pixel's alpha is 255 */
 
 static int
-bubble_png_opaque(const u_char *pixels, int width, int height, int stride)
+bubble_png_opaque(const bubble_png_rows_t *rows, const u_char *pixels,
+    int width, int height, int stride)
 {
-    int              x, y;
-    uint32_t         acc;
-    const uint32_t  *row;
+    int  y;
 
     for (y = 0; y < height; y++) {
-        row = (const uint32_t *) (pixels + (size_t) y * stride);
-        acc = 0xff000000;
-
-        for (x = 0; x < width; x++) {
-            acc &= row[x];
-        }
-
-        if (acc != 0xff000000) {
+        if (!rows->opaque((const uint32_t *) (pixels + (size_t) y * stride),
+                          width))
+        {
             return 0;
         }
     }
 
     return 1;
-}
-
-
-/*
- * One row of ARGB32 (premultiplied) to RGB or RGBA (straight).  The
- * unpremultiplication rounds as cairo's writer does, so a PNG decodes to
- * the pixels cairo would have written.
- */
-
-static void
-bubble_png_row(const uint32_t *src, int width, int opaque, u_char *dst)
-{
-    int       x;
-    uint32_t  p;
-
-    x = 0;
-
-    if (opaque) {
-
-#if (defined __BYTE_ORDER__ && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
-        {
-        uint32_t  t0, t1, t2, t3, w[3];
-
-        /*
-         * Four pixels, 12 bytes, 3 stores: bswap32(0xAARRGGBB) >> 8 is
-         * R, G, B in memory order (a third of the instructions of the
-         * byte loop below, and W1 has 480000 pixels)
-         */
-        for ( /* void */ ; x + 4 <= width; x += 4) {
-            t0 = __builtin_bswap32(src[x]) >> 8;
-            t1 = __builtin_bswap32(src[x + 1]) >> 8;
-            t2 = __builtin_bswap32(src[x + 2]) >> 8;
-            t3 = __builtin_bswap32(src[x + 3]) >> 8;
-
-            w[0] = t0 | t1 << 24;
-            w[1] = t1 >> 8 | t2 << 16;
-            w[2] = t2 >> 16 | t3 << 8;
-
-            memcpy(dst, w, 12);
-            dst += 12;
-        }
-        }
-#endif
-
-        for ( /* void */ ; x < width; x++) {
-            p = src[x];
-            dst[0] = (u_char) (p >> 16);
-            dst[1] = (u_char) (p >> 8);
-            dst[2] = (u_char) p;
-            dst += 3;
-        }
-
-        return;
-    }
-
-    for ( /* void */ ; x < width; x++) {
-        bubble_png_unpremultiply(src[x], dst);
-        dst += 4;
-    }
 }
 
 

@@ -1,7 +1,7 @@
 /*
  * ngx_bubble core: one cairo ARGB32 pixel (premultiplied, native endian)
- * as PNG's RGBA, unpremultiplied as cairo's own PNG writer rounds; both
- * encoders (bubble_png.c, bubble_png_rows.c) write pixels with it.
+ * as PNG's RGBA, unpremultiplied as cairo's own PNG writer rounds: the
+ * row kernels (bubble_png_rows.c), which both encoders pack pixels with.
  */
 
 #ifndef _BUBBLE_PNG_PIXEL_H_INCLUDED_

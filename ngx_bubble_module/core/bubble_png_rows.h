@@ -1,5 +1,6 @@
 /*
- * ngx_bubble core: the fast PNG encoder's row kernels (bubble_png_rows.c).
+ * ngx_bubble core: the PNG encoders' row kernels (bubble_png_rows.c):
+ * opaque() and pack() for both, filter() and adler() for the fast one.
  */
 
 #ifndef _BUBBLE_PNG_ROWS_H_INCLUDED_
