@@ -16,7 +16,7 @@
 #include <sys/types.h>
 
 
-#define BUBBLE_VERSION            "0.3.1"
+#define BUBBLE_VERSION            "0.3.2"
 
 
 typedef void *(*bubble_alloc_pt)(void *data, size_t size);

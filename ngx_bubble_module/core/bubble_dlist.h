@@ -16,6 +16,7 @@
 #include <cairo.h>
 
 #include "bubble.h"
+#include "bubble_disc.h"
 
 
 typedef enum {
@@ -72,9 +73,9 @@ int bubble_layout(bubble_allocator_t *a, bubble_chart_t *chart,
 int bubble_svg_write(bubble_allocator_t *a, bubble_dlist_t *dl,
     bubble_output_t *out, bubble_error_t *err);
 
-/* bubble_draw.c */
-int bubble_draw(bubble_allocator_t *a, cairo_t *cr, const bubble_dlist_t *dl,
-    bubble_error_t *err);
+/* bubble_draw.c; canvas: cr's image surface's pixels (PNG), or NULL */
+int bubble_draw(bubble_allocator_t *a, cairo_t *cr, bubble_canvas_t *canvas,
+    const bubble_dlist_t *dl, bubble_error_t *err);
 
 /* bubble_raster.c */
 int bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,

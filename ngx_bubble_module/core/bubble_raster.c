@@ -40,6 +40,7 @@ bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,
     int               rc, pw, ph, stride;
     u_char           *pixels;
     cairo_t          *cr;
+    bubble_canvas_t   canvas, *direct;
     bubble_stream_t   stream;
     cairo_status_t    status;
     cairo_surface_t  *surface;
@@ -49,6 +50,8 @@ bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,
 
     surface = NULL;
     pixels = NULL;
+    direct = NULL;
+    canvas.cover = NULL;
     pw = 0;
     ph = 0;
     stride = 0;
@@ -87,6 +90,20 @@ bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,
         surface = cairo_image_surface_create_for_data(pixels,
                                                       CAIRO_FORMAT_ARGB32,
                                                       pw, ph, stride);
+
+        /* bubble_disc.c draws the bubbles into these pixels */
+        canvas.cover = bubble_calloc(a, bubble_disc_cells(pw)
+                                        * sizeof(int32_t));
+        if (canvas.cover == NULL) {
+            bubble_error_set(err, 500, "internal", "", "out of memory");
+            goto done;
+        }
+
+        canvas.pixels = pixels;
+        canvas.width = pw;
+        canvas.height = ph;
+        canvas.stride = stride;
+        direct = &canvas;
     }
 
     status = cairo_surface_status(surface);
@@ -105,7 +122,7 @@ bubble_raster(bubble_allocator_t *a, bubble_chart_t *chart,
         cairo_scale(cr, chart->scale, chart->scale);
     }
 
-    rc = bubble_draw(a, cr, dl, err);
+    rc = bubble_draw(a, cr, direct, dl, err);
 
     status = cairo_status(cr);
     cairo_destroy(cr);
@@ -164,6 +181,7 @@ done:
     }
 
     /* the pixels are dead once encoded: give them back early */
+    bubble_free(a, canvas.cover);
     bubble_free(a, pixels);
 
     return rc;

@@ -86,19 +86,29 @@ surface_new(const bubble_dlist_t *dl, double scale, cairo_t **cr)
 }
 
 
-/* ours: what bubble_raster() draws a PNG with */
+/* ours: what bubble_raster() draws a PNG with, bubbles into the canvas */
 
 static cairo_surface_t *
 draw_ours(arena_t *arena, const bubble_dlist_t *dl, double scale)
 {
     cairo_t          *cr;
     bubble_error_t    err;
+    bubble_canvas_t   canvas;
     cairo_surface_t  *s;
 
     s = surface_new(dl, scale, &cr);
-    assert_int_equal(bubble_draw(&arena->alloc, cr, dl, &err), 0);
+
+    canvas.pixels = cairo_image_surface_get_data(s);
+    canvas.width = cairo_image_surface_get_width(s);
+    canvas.height = cairo_image_surface_get_height(s);
+    canvas.stride = cairo_image_surface_get_stride(s);
+    canvas.cover = calloc(bubble_disc_cells(canvas.width), sizeof(int32_t));
+    assert_non_null(canvas.cover);
+
+    assert_int_equal(bubble_draw(&arena->alloc, cr, &canvas, dl, &err), 0);
     cairo_destroy(cr);
     cairo_surface_flush(s);
+    free(canvas.cover);
 
     return s;
 }
