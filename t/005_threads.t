@@ -17,7 +17,7 @@ require_module();
 
 my $w1 = bench_spec('w1');
 
-# heavy: about 1 s of drawing (W3 itself is ~0.3 s)
+# heavy: over half a second of drawing (BubbleTest; W3 itself ~35 ms)
 my $w3 = heavy_spec();
 
 # the fields of /proc/PID/task/TID/stat after the command, for each thread
@@ -159,7 +159,7 @@ my $location = q{
 
 # --- the event loop stays free during a heavy render ----------------------
 #
-# One worker, one render thread.  A heavy render (~1 s) starts, then a
+# One worker, one render thread.  A heavy render (~0.6 s) starts, then a
 # cheap request arrives on the same worker.  Through the pool the cheap one
 # is answered long before the render ends; inline it has to wait for it.
 

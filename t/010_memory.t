@@ -235,7 +235,7 @@ conf_fails('bubble_degrade maybe', qr/bubble_degrade/,
 # --- a worker killed mid-render leaves nothing reserved ----------------------
 #
 # Two workers rendering in a thread pool (so the other worker's event loop
-# answers /status); a slow 4096x4096 chart of 30000 bubbles (~4 s); the
+# answers /status); a slow 4096x4096 chart of 30000 bubbles (~1 s); the
 # worker holding its reservation is killed with SIGKILL.
 
 {
@@ -251,16 +251,7 @@ conf_fails('bubble_degrade maybe', qr/bubble_degrade/,
             }
         } . $status_location);
 
-    srand(7);
-    my $n = 30000;
-    my $slow = json_encode({
-        width => 4096, height => 4096,
-        data => {
-            x    => [map { int(rand(10000)) / 10000 } 1 .. $n],
-            y    => [map { int(rand(10000)) / 10000 } 1 .. $n],
-            size => [map { int(rand(1000)) / 1000 } 1 .. $n],
-        },
-    });
+    my $slow = slow_spec(7);
 
     my $s = IO::Socket::INET->new(PeerAddr => '127.0.0.1',
                                   PeerPort => $ngx->port, Proto => 'tcp')

@@ -139,17 +139,8 @@ sub uri_escape {
     return $s;
 }
 
-# a slow chart: 30000 bubbles on 4096x4096 (~70 MiB reserved, seconds)
-srand(13);
-my $n = 30000;
-my $slow = json_encode({
-    width => 4096, height => 4096,
-    data => {
-        x    => [map { int(rand(10000)) / 10000 } 1 .. $n],
-        y    => [map { int(rand(10000)) / 10000 } 1 .. $n],
-        size => [map { int(rand(1000)) / 1000 } 1 .. $n],
-    },
-});
+# a slow chart: 30000 bubbles on 4096x4096 (BubbleTest), seconds
+my $slow = slow_spec(13);
 
 sub send_async {
     my ($port, $path, $body) = @_;

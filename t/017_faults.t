@@ -26,7 +26,7 @@ require_module();
 my $w1 = bench_spec('w1');
 my $w2 = bench_spec('w2');
 
-# heavy: about 1 s of drawing
+# heavy: over half a second of drawing (BubbleTest)
 my $w3 = heavy_spec();
 
 my $zone = 'bubble_zone bubble:1m; bubble_memory_limit 512m;';

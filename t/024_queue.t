@@ -27,17 +27,8 @@ require_module();
 my $w1 = json_decode(bench_spec('w1'));
 my $w2 = bench_spec('w2');
 
-# a slow chart: 30000 bubbles on 4096 x 4096, seconds of drawing
-srand(13);
-my $n = 30000;
-my $slow = json_encode({
-    width => 4096, height => 4096,
-    data => {
-        x    => [map { int(rand(10000)) / 10000 } 1 .. $n],
-        y    => [map { int(rand(10000)) / 10000 } 1 .. $n],
-        size => [map { int(rand(1000)) / 1000 } 1 .. $n],
-    },
-});
+# a slow chart: 30000 bubbles on 4096 x 4096 (BubbleTest)
+my $slow = slow_spec(13);
 
 sub status {
     my ($ngx) = @_;

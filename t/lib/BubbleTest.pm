@@ -43,7 +43,7 @@ our @EXPORT = qw(
     bench_spec bench_path read_file
     module_path require_module
     json_error_ok
-    wait_for heavy_spec server_rx_queue
+    wait_for heavy_spec slow_spec server_rx_queue
 );
 
 our $NGINX = $ENV{BUBBLE_NGINX} || '/usr/sbin/nginx';
@@ -90,15 +90,36 @@ sub server_rx_queue {
     return -1;
 }
 
-# A chart that takes about a second to draw: W3's 5000 rows four times
-# over at 1600 x 1200 @2 (W3 alone draws in ~0.3 s).
+# A chart that takes over half a second to draw: W3's 5000 rows four
+# times over at 1600 x 1200 @2 (a 650 KB body), bubbles up to 80 px (160
+# px at scale 2), outlined (W3 alone draws in ~35 ms).
 sub heavy_spec {
     my $s = json_decode(bench_spec('w3'));
     my $d = $s->{data};
     $s->{data} = ref $d eq 'HASH'
         ? { map { ($_ => [ (@{ $d->{$_} }) x 4 ]) } keys %$d }
         : [ (@$d) x 4 ];
+    $s->{size} = { range => [1, 80] };
+    $s->{stroke} = { color => '#333333', width => 1 };
     return json_encode($s);
+}
+
+# A slow chart that holds most of a memory budget: 30000 outlined bubbles
+# on 4096 x 4096 (a 64 MiB canvas, ~106 MiB estimated: t/024_queue.t
+# needs under 114), about 0.4 s of drawing.  seed: the data's.
+sub slow_spec {
+    my ($seed) = @_;
+    my $n = 30000;
+    srand($seed // 13);
+    return json_encode({
+        width => 4096, height => 4096,
+        stroke => { color => '#333333', width => 2 },
+        data => {
+            x    => [map { int(rand(10000)) / 10000 } 1 .. $n],
+            y    => [map { int(rand(10000)) / 10000 } 1 .. $n],
+            size => [map { int(rand(1000)) / 1000 } 1 .. $n],
+        },
+    });
 }
 
 # --------------------------------------------------------------------------
