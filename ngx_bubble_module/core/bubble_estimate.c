@@ -70,7 +70,7 @@
  */
 #define BUBBLE_EST_T_FIXED          4000000  /* layout, fonts, setup */
 #define BUBBLE_EST_T_ROW            4000     /* a row: scales, sort, draw */
-#define BUBBLE_EST_T_AREA           16       /* a px of a bubble, filled */
+#define BUBBLE_EST_T_AREA           3        /* a px of a bubble, filled */
 #define BUBBLE_EST_T_STROKE         20       /* a px of outline, 1 px wide */
 #define BUBBLE_EST_T_PIXEL          8        /* a px of canvas, encoded */
 #define BUBBLE_EST_T_PIXEL_ZLIB     40       /* bubble_png_compression small */
