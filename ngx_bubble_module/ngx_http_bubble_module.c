@@ -8,6 +8,7 @@
 #include "ngx_http_bubble_module.h"
 #include "ngx_http_bubble_metrics.h"
 #include "ngx_http_bubble_cache.h"
+#include "ngx_http_bubble_keep.h"
 
 #if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
 #include <malloc.h>
@@ -448,12 +449,6 @@ ngx_http_bubble_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_value(bmcf->malloc_tuning, 1);
 
-#if !(NGX_HTTP_BUBBLE_GLIBC_MALLOC)
-    /* not glibc's allocator: no settings, no trims to run (and no request
-     * held for one); init_process says so */
-    bmcf->malloc_tuning = 0;
-#endif
-
     ngx_conf_init_uint_value(bmcf->ready_threshold,
                              NGX_HTTP_BUBBLE_READY_PERCENT);
 
@@ -727,20 +722,26 @@ ngx_http_bubble_init_process(ngx_cycle_t *cycle)
     }
 
 #else
+    ngx_http_bubble_main_conf_t  *bmcf;
+
+    bmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_bubble_module);
 
     /*
      * musl (Alpine: ingress-nginx, NGINX Gateway Fabric, nginx:*-alpine)
-     * has neither mallopt() nor malloc_trim(), and needs neither: its
-     * allocator maps every block over 128 KiB (each canvas) on its own
-     * and unmaps it on free, and gives back groups of small blocks once
-     * they are free.  Idle RSS after bursts and the OOM flood, measured:
-     * docs/memory.md, "musl".
+     * has neither mallopt() nor malloc_trim(): its allocator maps every
+     * block over 128 KiB (each canvas) on its own and unmaps it on free,
+     * and gives back groups of small blocks once they are free.  So the
+     * module keeps a render's large blocks for the next one itself, and
+     * frees them when the worker idles (ngx_http_bubble_keep.c); "off"
+     * leaves it all to musl.  Figures: docs/memory.md, "musl".
      */
-    if (ngx_worker == 0) {
+    ngx_http_bubble_keep_init(bmcf != NULL && bmcf->malloc_tuning);
+
+    if (ngx_worker == 0 && bmcf != NULL && bmcf->malloc_tuning) {
         ngx_log_error(NGX_LOG_NOTICE, cycle->log, 0,
-                      "bubble_malloc_tuning: nothing to tune, the C "
-                      "library's allocator is not glibc's (musl's gives "
-                      "freed memory back by itself)");
+                      "bubble_malloc_tuning: the C library's allocator is "
+                      "not glibc's: canvases are kept between renders, up "
+                      "to 8 MiB a worker, and freed when it idles");
     }
 #endif
 

@@ -20,9 +20,9 @@
 
 /*
  * glibc's allocator takes tunables (mallopt) and gives free pages back on
- * request (malloc_trim); musl's has neither, and bubble_malloc_tuning is
- * then off whatever it says (init_main_conf), with a notice at start
- * (init_process).  __GLIBC__ is set by <features.h>, which <ngx_config.h>
+ * request (malloc_trim); musl's has neither, and bubble_malloc_tuning then
+ * keeps large blocks between renders in the module instead
+ * (ngx_http_bubble_keep.c), with a notice at start (init_process).  __GLIBC__ is set by <features.h>, which <ngx_config.h>
  * has already included.
  */
 #if (defined __GLIBC__)

@@ -44,6 +44,7 @@
 
 #include "ngx_http_bubble_zone.h"
 #include "ngx_http_bubble_cache.h"
+#include "ngx_http_bubble_keep.h"
 #include "bubble_cgroup.h"
 
 #if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
@@ -850,9 +851,14 @@ ngx_http_bubble_zone_hold(void)
 void
 ngx_http_bubble_zone_unhold(void)
 {
-    /* the last render out: trim once the request's pools are freed */
+    /*
+     * the last render out: glibc trims once the request's pools are
+     * freed; musl's kept blocks wait for the 1 s tick, so that the next
+     * request of a connection still finds them
+     */
 
     if (--ngx_http_bubble_busy == 0
+        && NGX_HTTP_BUBBLE_GLIBC_MALLOC
         && ngx_http_bubble_conf->malloc_tuning
         && !ngx_http_bubble_trim.posted)
     {
@@ -1052,6 +1058,8 @@ ngx_http_bubble_trim_handler(ngx_event_t *ev)
 
 #if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
     (void) malloc_trim(0);
+#else
+    ngx_http_bubble_keep_release();
 #endif
 
     ngx_http_bubble_dirty = 0;
@@ -1095,9 +1103,11 @@ ngx_http_bubble_warm_up(ngx_cycle_t *cycle)
 
     ngx_destroy_pool(pool);
 
-#if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
     if (ngx_http_bubble_conf->malloc_tuning) {
+#if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
         (void) malloc_trim(0);
-    }
+#else
+        ngx_http_bubble_keep_release();
 #endif
+    }
 }

@@ -82,6 +82,7 @@ CONF = """
 load_module {module};
 
 worker_processes  2;
+env               FONTCONFIG_FILE;   # the musl build's fonts.conf
 error_log         logs/error.log warn;
 pid               logs/nginx.pid;
 
