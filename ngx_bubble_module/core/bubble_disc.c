@@ -38,7 +38,7 @@ static const double  bubble_disc_subrow[BUBBLE_DISC_SUBROWS] = {
 };
 
 
-/* where sub-rows are taken where every edge is steep: 5 of the 15 */
+/* the sub-rows of a pixel row whose edges are all steep: 5 of the 15 */
 #define BUBBLE_DISC_STEEP    5
 
 static const double  bubble_disc_steep[BUBBLE_DISC_STEEP] = {
