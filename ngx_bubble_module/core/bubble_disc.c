@@ -66,14 +66,14 @@ typedef struct {
 
 static int bubble_disc_chords(const bubble_disc_shape_t *sh, int py,
     bubble_disc_row_t *cells);
-static void bubble_disc_span(bubble_disc_row_t *cells, double a, double b,
+static int bubble_disc_span(bubble_disc_row_t *cells, double a, double b,
     const bubble_disc_shape_t *sh, int weight);
 static void bubble_disc_row(uint32_t *row, bubble_disc_row_t *cells,
     uint32_t color);
 static void bubble_disc_over(uint32_t *p, int n, uint32_t color,
     uint32_t inverse);
 static void bubble_disc_pixel(uint32_t *p, int32_t sum, uint32_t color,
-    uint32_t inverse, int inside);
+    uint32_t inverse);
 static uint32_t bubble_disc_mul(uint32_t x, uint32_t a);
 
 
@@ -240,12 +240,16 @@ bubble_disc_chords(const bubble_disc_shape_t *sh, int py,
             continue;
         }
 
-        bubble_disc_span(cells, sh->cx - ho, sh->cx + ho, sh, weight);
-        full += weight;
+        if (bubble_disc_span(cells, sh->cx - ho, sh->cx + ho, sh, weight)) {
+            full += weight;
+        }
     }
 
     if (full < BUBBLE_DISC_SUBROWS) {
-        /* some sub-row is not one whole chord: no pixel is surely whole */
+        /*
+         * some sub-row added no whole chord (none, a ring's two, one
+         * clipped away or under 1/256 px): no pixel is surely whole
+         */
         cells->inner_l = 0;
         cells->inner_r = 0;
     }
@@ -257,10 +261,11 @@ bubble_disc_chords(const bubble_disc_shape_t *sh, int py,
 /*
  * Adds the chord a..b (px from column bx0, clipped to lo..hi) to the
  * cells, weight times: the cells' running sum is then each pixel's
- * covered width, in 1/256 px, summed over the sub-rows.
+ * covered width, in 1/256 px, summed over the sub-rows.  Returns 0 if
+ * nothing of it is left to add.
  */
 
-static void
+static int
 bubble_disc_span(bubble_disc_row_t *cells, double a, double b,
     const bubble_disc_shape_t *sh, int weight)
 {
@@ -271,14 +276,14 @@ bubble_disc_span(bubble_disc_row_t *cells, double a, double b,
     b = (b < sh->hi) ? b : sh->hi;
 
     if (!(a < b)) {
-        return;
+        return 0;
     }
 
     fa = (int32_t) (a * BUBBLE_DISC_ONE + 0.5);
     fb = (int32_t) (b * BUBBLE_DISC_ONE + 0.5);
 
     if (fa >= fb) {
-        return;
+        return 0;
     }
 
     ia = fa >> 8;
@@ -304,6 +309,8 @@ bubble_disc_span(bubble_disc_row_t *cells, double a, double b,
     /* pixels every chord covers whole: right of the last start, ... */
     cells->inner_l = (fa > cells->inner_l) ? fa : cells->inner_l;
     cells->inner_r = (fb < cells->inner_r) ? fb : cells->inner_r;
+
+    return 1;
 }
 
 
@@ -337,17 +344,25 @@ bubble_disc_row(uint32_t *row, bubble_disc_row_t *cells, uint32_t color)
     for (i = cells->first; i <= il; i++) {
         sum += cover[i];
         cover[i] = 0;
-        bubble_disc_pixel(&row[i], sum, color, inverse, i < cells->n);
+
+        if (i < cells->n) {
+            bubble_disc_pixel(row + i, sum, color, inverse);
+        }
     }
 
-    bubble_disc_over(row + il + 1, ir - il - 1, color, inverse);
+    if (il + 1 < ir) {
+        bubble_disc_over(row + il + 1, ir - il - 1, color, inverse);
+    }
 
     end = cells->last;
 
     for (i = ir; i <= end; i++) {
         sum += cover[i];
         cover[i] = 0;
-        bubble_disc_pixel(&row[i], sum, color, inverse, i < cells->n);
+
+        if (i < cells->n) {
+            bubble_disc_pixel(row + i, sum, color, inverse);
+        }
     }
 }
 
@@ -398,12 +413,11 @@ bubble_disc_over(uint32_t *p, int n, uint32_t color, uint32_t inverse)
 /* a pixel covered sum (of 15 x 256) OVER: cairo's coverage, pixman's OVER */
 
 static void
-bubble_disc_pixel(uint32_t *p, int32_t sum, uint32_t color, uint32_t inverse,
-    int inside)
+bubble_disc_pixel(uint32_t *p, int32_t sum, uint32_t color, uint32_t inverse)
 {
     uint32_t  alpha, src;
 
-    if (sum <= 0 || !inside) {
+    if (sum <= 0) {
         return;
     }
 

@@ -561,6 +561,25 @@ test_exact_coverage(void **state)
 
     print_message("coverage within %d of 255 of the exact area\n", worst);
 
+    /*
+     * A sub-row whose whole chord the clip or the 1/256 px grid removes
+     * leaves the row's middle partly covered, not whole: the top of a
+     * disc just right of a panel's edge, and the top of a large disc
+     * whose first sub-row's chord is 0.001 px.
+     */
+    {
+        bubble_clip_t  left = { 0, 0, 32, SIZE };
+        bubble_clip_t  all = { 0, 0, SIZE, SIZE };
+
+        err = cover_error(g, 32.25, 10 + 1.0 / 30 - 0.0005 + 20, 20, 0,
+                          &left, 0, &wx, &wy);
+        assert_true(err <= COVER_MAX);
+
+        err = cover_error(g, 32.3, 10 + 1.0 / 30 - 1e-9 + 200, 200, 0,
+                          &all, 0, &wx, &wy);
+        assert_true(err <= COVER_MAX);
+    }
+
     /* the check is not blind: the disc 0.5 px off fails it */
     {
         bubble_clip_t  all = { 0, 0, SIZE, SIZE };
