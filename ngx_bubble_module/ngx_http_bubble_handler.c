@@ -193,7 +193,7 @@ ngx_http_bubble_create_ctx(ngx_http_request_t *r)
 static void
 ngx_http_bubble_cleanup(void *data)
 {
-    ngx_destroy_pool(data);
+    ngx_http_bubble_pool_destroy(data);
 }
 
 

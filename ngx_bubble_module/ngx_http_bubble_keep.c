@@ -9,8 +9,9 @@
  * bubble_malloc_tuning's 8 MiB mmap threshold; this is the same for
  * musl: a render's blocks from 128 KiB to 8 MiB go back here when freed
  * or when the render's pool is destroyed, up to 8 MiB a worker, and the
- * next render takes them.  When the worker idles (the trim that runs
- * malloc_trim() on glibc) every kept block is freed.
+ * next render takes them.  Half a second after the last render's pool
+ * is gone every kept block is freed: an idle worker holds none, as glibc
+ * trims its heap when idle.
  *
  * A block's header records its size; a pool cleanup returns it.
  * ngx_http_bubble_keep_free() finds a block by that cleanup, so no
@@ -20,6 +21,7 @@
 
 #include <ngx_config.h>
 #include <ngx_core.h>
+#include <ngx_event.h>
 
 #include "ngx_http_bubble_keep.h"
 
@@ -28,6 +30,7 @@
 #define NGX_HTTP_BUBBLE_KEEP_MAX     (8 * 1024 * 1024)  /* glibc's, tuned */
 #define NGX_HTTP_BUBBLE_KEEP_TOTAL   (8 * 1024 * 1024)  /* a worker */
 #define NGX_HTTP_BUBBLE_KEEP_SLOTS   16
+#define NGX_HTTP_BUBBLE_KEEP_IDLE    500    /* ms after a pool is gone */
 
 
 typedef struct {
@@ -43,6 +46,7 @@ typedef struct {
 
 
 static void ngx_http_bubble_keep_cleanup(void *data);
+static void ngx_http_bubble_keep_expire(ngx_event_t *ev);
 static void ngx_http_bubble_keep_put(ngx_http_bubble_block_t *b);
 static void ngx_http_bubble_keep_lock(void);
 static void ngx_http_bubble_keep_unlock(void);
@@ -52,6 +56,7 @@ static ngx_uint_t                 ngx_http_bubble_keep_on;
 static ngx_http_bubble_block_t   *ngx_http_bubble_kept[
                                       NGX_HTTP_BUBBLE_KEEP_SLOTS];
 static size_t                     ngx_http_bubble_kept_bytes;
+static ngx_event_t                ngx_http_bubble_keep_timer;
 
 #if (NGX_THREADS)
 /* render threads allocate and free; the event loop destroys pools */
@@ -72,6 +77,10 @@ ngx_http_bubble_keep_init(ngx_uint_t on)
 #endif
 
     ngx_http_bubble_keep_on = on;
+
+    ngx_http_bubble_keep_timer.handler = ngx_http_bubble_keep_expire;
+    ngx_http_bubble_keep_timer.log = ngx_cycle->log;
+    ngx_http_bubble_keep_timer.cancelable = 1;
 }
 
 
@@ -167,6 +176,17 @@ ngx_http_bubble_keep_free(ngx_pool_t *pool, void *p)
 
 
 void
+ngx_http_bubble_keep_arm(void)
+{
+    if (ngx_http_bubble_keep_on) {
+        /* pushed back while renders keep coming (nginx moves a timer by
+         * 300 ms or more) */
+        ngx_add_timer(&ngx_http_bubble_keep_timer, NGX_HTTP_BUBBLE_KEEP_IDLE);
+    }
+}
+
+
+void
 ngx_http_bubble_keep_release(void)
 {
     ngx_uint_t                i;
@@ -199,6 +219,13 @@ static void
 ngx_http_bubble_keep_cleanup(void *data)
 {
     ngx_http_bubble_keep_put(data);
+}
+
+
+static void
+ngx_http_bubble_keep_expire(ngx_event_t *ev)
+{
+    ngx_http_bubble_keep_release();
 }
 
 

@@ -29,7 +29,13 @@ void *ngx_http_bubble_keep_alloc(ngx_pool_t *pool, size_t size);
 /* NGX_OK if p was the keeper's (now kept or freed), else NGX_DECLINED */
 ngx_int_t ngx_http_bubble_keep_free(ngx_pool_t *pool, void *p);
 
-/* the worker is idle: every kept block back to the C library */
+/*
+ * The event loop, after a render's pool is destroyed: free what is kept
+ * unless a render takes it within NGX_HTTP_BUBBLE_KEEP_IDLE ms.
+ */
+void ngx_http_bubble_keep_arm(void);
+
+/* every kept block back to the C library */
 void ngx_http_bubble_keep_release(void);
 
 

@@ -21,6 +21,16 @@ ngx_http_bubble_pool_allocator(bubble_allocator_t *a, ngx_pool_t *pool)
 }
 
 
+void
+ngx_http_bubble_pool_destroy(ngx_pool_t *pool)
+{
+    ngx_destroy_pool(pool);
+
+    /* its large blocks went to the keeper (musl): freed if unused */
+    ngx_http_bubble_keep_arm();
+}
+
+
 static void *
 ngx_http_bubble_palloc(void *data, size_t size)
 {

@@ -17,5 +17,8 @@
 
 void ngx_http_bubble_pool_allocator(bubble_allocator_t *a, ngx_pool_t *pool);
 
+/* destroys a pool the allocator used (from the event loop) */
+void ngx_http_bubble_pool_destroy(ngx_pool_t *pool);
+
 
 #endif /* _NGX_HTTP_BUBBLE_POOL_H_INCLUDED_ */

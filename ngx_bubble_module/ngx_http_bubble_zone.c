@@ -852,9 +852,8 @@ void
 ngx_http_bubble_zone_unhold(void)
 {
     /*
-     * the last render out: glibc trims once the request's pools are
-     * freed; musl's kept blocks wait for the 1 s tick, so that the next
-     * request of a connection still finds them
+     * the last render out: trim once the request's pools are freed (glibc;
+     * musl's kept blocks have their own timer, ngx_http_bubble_keep.c)
      */
 
     if (--ngx_http_bubble_busy == 0
@@ -1029,7 +1028,8 @@ ngx_http_bubble_tick_handler(ngx_event_t *ev)
             ngx_http_bubble_slot = ngx_http_bubble_claim(sh, ev->log);
         }
 
-        if (ngx_http_bubble_dirty && ngx_http_bubble_conf->malloc_tuning
+        if (ngx_http_bubble_dirty && NGX_HTTP_BUBBLE_GLIBC_MALLOC
+            && ngx_http_bubble_conf->malloc_tuning
             && !ngx_http_bubble_trim.posted)
         {
             ngx_post_event(&ngx_http_bubble_trim, &ngx_posted_events);
@@ -1058,8 +1058,6 @@ ngx_http_bubble_trim_handler(ngx_event_t *ev)
 
 #if (NGX_HTTP_BUBBLE_GLIBC_MALLOC)
     (void) malloc_trim(0);
-#else
-    ngx_http_bubble_keep_release();
 #endif
 
     ngx_http_bubble_dirty = 0;

@@ -133,11 +133,12 @@ sub on_musl {
 }
 
 sub server {
-    my ($tuning) = @_;
+    my ($tuning, $zone) = @_;
+    $zone //= 'bubble_zone bubble:1m;';
     return start_nginx(
         workers => 2,
         main_conf => 'thread_pool bubble threads=2;',
-        http_conf => "bubble_zone bubble:1m; bubble_malloc_tuning $tuning;",
+        http_conf => "$zone bubble_malloc_tuning $tuning;",
         server_conf => q{
             location /chart {
                 bubble;
@@ -206,6 +207,29 @@ my $musl;                       # the nginx under test is a musl build
         ok($off_idle - $on_idle > 4 * $SLACK,
            "off: the idle workers keep $off_idle kB of anonymous memory "
            . "after the warm-up round, $on_idle kB with the tuning on");
+    }
+    $ngx->stop;
+}
+
+# --- on, without a bubble_zone (no zone timer): idle is idle all the same ------
+
+{
+    my $ngx = server('on', '');
+    my (undef, $bad0) = rounds($ngx, 1);
+    my $base = idle_readings($ngx);
+    is($bad0, 0, 'no zone: warm-up: every render 200');
+    my $idle = sum(values %$base);
+    ok(abs($idle - $on_idle) <= 2 * $SLACK,
+       "no zone: the idle workers keep $idle kB of anonymous memory after "
+       . "the warm-up round, as with a zone ($on_idle kB)");
+    my ($max, $bad) = rounds($ngx, 1);
+    is($bad, 0, 'no zone: another round: every render 200');
+    for my $pid (sort keys %$base) {
+        my $grew = ($max->{$pid} // 0) - $base->{$pid};
+        ok(defined $max->{$pid} && $grew <= $SLACK,
+           "no zone: worker $pid idle RssAnon at most $SLACK kB above its "
+           . "baseline $base->{$pid} kB (highest: "
+           . ($max->{$pid} // 'none') . " kB, +$grew kB)");
     }
     $ngx->stop;
 }
