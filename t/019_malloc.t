@@ -106,6 +106,18 @@ sub w1_faults {
     return ($faults->() - $before) / ($CONNS * $EACH);
 }
 
+# every worker's highest idle reading at most $SLACK kB above its baseline
+sub within_slack {
+    my ($label, $base, $max) = @_;
+    for my $pid (sort keys %$base) {
+        my $grew = ($max->{$pid} // 0) - $base->{$pid};
+        ok(defined $max->{$pid} && $grew <= $SLACK,
+           "${label}worker $pid: idle RssAnon at most $SLACK kB above its "
+           . "baseline $base->{$pid} kB after every burst (highest: "
+           . ($max->{$pid} // 'none') . " kB, +$grew kB)");
+    }
+}
+
 # one round of every burst; the highest idle reading of each worker
 sub rounds {
     my ($ngx, $n) = @_;
@@ -174,13 +186,7 @@ my $musl;                       # the nginx under test is a musl build
 
     my ($max, $bad) = rounds($ngx, 2);
     is($bad, 0, 'two more rounds: every render 200');
-    for my $pid (sort keys %$base) {
-        my $grew = ($max->{$pid} // 0) - $base->{$pid};
-        ok(defined $max->{$pid} && $grew <= $SLACK,
-           "worker $pid: idle RssAnon at most $SLACK kB above its baseline "
-           . "$base->{$pid} kB after every burst (highest: "
-           . ($max->{$pid} // 'none') . " kB, +$grew kB)");
-    }
+    within_slack('', $base, $max);
     is_deeply([error_log_crashes($ngx)], [], 'no worker crashed');
     $ngx->stop;
 }
@@ -224,13 +230,7 @@ my $musl;                       # the nginx under test is a musl build
        . "the warm-up round, as with a zone ($on_idle kB)");
     my ($max, $bad) = rounds($ngx, 1);
     is($bad, 0, 'no zone: another round: every render 200');
-    for my $pid (sort keys %$base) {
-        my $grew = ($max->{$pid} // 0) - $base->{$pid};
-        ok(defined $max->{$pid} && $grew <= $SLACK,
-           "no zone: worker $pid idle RssAnon at most $SLACK kB above its "
-           . "baseline $base->{$pid} kB (highest: "
-           . ($max->{$pid} // 'none') . " kB, +$grew kB)");
-    }
+    within_slack('no zone: ', $base, $max);
     $ngx->stop;
 }
 
